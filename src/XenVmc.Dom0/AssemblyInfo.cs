@@ -1,0 +1,1 @@
+namespace XenVmc.Dom0;

@@ -1,0 +1,1 @@
+namespace XenVmc.XenStore.Server;
