@@ -1,0 +1,108 @@
+using System.Net.Sockets;
+using XenVmc.XenStore.Protocol;
+
+namespace XenVmc.XenStore;
+
+public sealed partial class XenStoreClient
+{
+    /// <summary>Coalesced writes stop growing here; one frame is at most 4112 bytes.</summary>
+    private const int WriteBatchBytes = 64 * 1024;
+
+    private async Task WriteLoopAsync()
+    {
+        byte[] batch = new byte[WriteBatchBytes];
+        try
+        {
+            while (await _outgoing.Reader.WaitToReadAsync(_shutdown.Token).ConfigureAwait(false))
+            {
+                if (_transport.OneMessagePerWrite)
+                {
+                    while (_outgoing.Reader.TryRead(out byte[]? frame))
+                    {
+                        await _transport.WriteAsync(frame, _shutdown.Token).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                int used = 0;
+                while (used + XsLimits.FrameMax <= batch.Length && _outgoing.Reader.TryRead(out byte[]? frame))
+                {
+                    frame.CopyTo(batch, used);
+                    used += frame.Length;
+                }
+
+                await _transport.WriteAsync(batch.AsMemory(0, used), _shutdown.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (IsShutdown(e))
+        {
+        }
+        catch (Exception e)
+        {
+            Shutdown(new IOException($"writing to XenStore at {_transport.Description} failed: {e.Message}", e));
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        // Room for two maximal frames so one is always complete before compaction.
+        byte[] buffer = new byte[2 * XsLimits.FrameMax];
+        int filled = 0;
+        try
+        {
+            while (true)
+            {
+                int n = await _transport.ReadAsync(buffer.AsMemory(filled), _shutdown.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    Shutdown(new IOException($"XenStore at {_transport.Description} closed the connection"));
+                    return;
+                }
+
+                filled += n;
+                int consumed = 0;
+                while (XsFrame.TryParse(buffer.AsSpan(consumed, filled - consumed), out XsHeader header, out int frameLength))
+                {
+                    Dispatch(header, buffer.AsSpan(consumed + XsHeader.Size, (int)header.Length));
+                    consumed += frameLength;
+                }
+
+                buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
+                filled -= consumed;
+            }
+        }
+        catch (Exception e) when (IsShutdown(e))
+        {
+        }
+        catch (XsProtocolException e)
+        {
+            Shutdown(e);
+        }
+        catch (Exception e)
+        {
+            Shutdown(new IOException($"reading from XenStore at {_transport.Description} failed: {e.Message}", e));
+        }
+    }
+
+    private void Dispatch(XsHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (header.Type == XsMessageType.WatchEvent)
+        {
+            (string path, string token) = XsReplies.WatchEvent(payload);
+            _watches.Deliver(path, token);
+            return;
+        }
+
+        // A reply nobody waits for belongs to a cancelled call; it is dropped.
+        if (_pending.TryRemove(header.RequestId, out PendingRequest? pending))
+        {
+            pending.TrySetResult(new XsReply(header.Type, payload.ToArray()));
+        }
+    }
+
+    /// <summary>Errors that only mean "we are closing": not worth a fault.</summary>
+    private bool IsShutdown(Exception e) =>
+        Volatile.Read(ref _failure) is not null &&
+        e is OperationCanceledException or ObjectDisposedException or SocketException or IOException;
+}
