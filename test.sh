@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test: the unit tests, then the netns tests (real TUN devices, routes and traffic
+# between network namespaces; needs root, iperf3, sockperf and xenstore-utils).
+# Ends with one line "N passed, N failed" over all of them; exits non-zero if any failed.
+#   XENVMC_SKIP_NETNS=1 ./test.sh   runs the unit tests only
+set -uo pipefail
+cd "$(dirname "$0")"
+./build.sh || { echo "0 passed, 1 failed"; exit 1; }
+results="$PWD/.results"
+rm -rf "$results"
+mkdir -p "$results"
+
+status=0
+run() { # project
+    local name
+    name=$(basename "$1")
+    dotnet test "$1" -c Release --nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" || status=1
+}
+
+for project in tests/*/; do
+    run "${project%/}"
+done
+if [ "${XENVMC_SKIP_NETNS:-0}" != 1 ]; then
+    bin/xenvmc-sim down >/dev/null 2>&1 || true
+    run netns-tests/XenVmc.NetnsTests
+    bin/xenvmc-sim down >/dev/null 2>&1 || true
+fi
+
+passed=0
+failed=0
+for trx in "$results"/*.trx; do
+    [ -f "$trx" ] || continue
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+    p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+done
+# A project that did not even produce results counts as a failure.
+expected=$(ls -d tests/*/ | wc -l)
+[ "${XENVMC_SKIP_NETNS:-0}" != 1 ] && expected=$((expected + 1))
+produced=$(ls "$results"/*.trx 2>/dev/null | wc -l)
+if [ "$produced" -lt "$expected" ]; then
+    failed=$((failed + expected - produced))
+    status=1
+fi
+[ "$failed" -gt 0 ] && status=1
+echo "$passed passed, $failed failed"
+exit $status
