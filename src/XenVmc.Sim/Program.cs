@@ -1,1 +1,62 @@
-return 0;
+using XenVmc.Platform.Hosting;
+using XenVmc.Sim;
+
+const string Help = """
+    xenvmc-sim — a simulated Xen host on one Linux machine (network namespaces as guests).
+
+    usage: xenvmc-sim <command> [options]
+      up [--guests N] [--no-bypass] [--bridges B1,B2,…] [--wait S]
+                      build the host: xvmc-dom0 with the bridges, guests xvmc-g1..gN, the store,
+                      the hypervisor, and (unless --no-bypass) xenvmc-dom0 and xenvmc-guest
+      down            remove everything up made (safe twice, or after a crash)
+      status          domains, daemons, peer tables and bypass routes
+      daemon start|stop I    start or stop (SIGTERM) guest I's xenvmc-guest
+      demo [--seconds S]
+                      bridge path vs XenVMC bypass: iperf3 TCP and ping, with the ratio
+      store --socket PATH [--domains DIR]
+                      run only the simulated xenstored, in the foreground
+      store-bench --socket PATH
+                      XenStore round trips and a watch storm against a running store
+      host            (used by up) the store and hypervisor process
+    all commands take --run-dir DIR (default /run/xenvmc-sim) where it applies
+    """;
+
+if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+{
+    Console.WriteLine(Help);
+    return args.Length == 0 ? 2 : 0;
+}
+
+string[] rest = args[1..];
+try
+{
+    return args[0] switch
+    {
+        "up" => await UpCommand.RunAsync(rest),
+        "down" => await DownCommand.RunAsync(rest),
+        "status" => await StatusCommand.RunAsync(rest),
+        "demo" => await DemoCommand.RunAsync(rest),
+        "daemon" => await DaemonCommand.RunAsync(rest),
+        "host" => await HostCommand.RunAsync(rest),
+        "store" => await StoreCommand.RunAsync(rest),
+        "store-bench" => await StoreBenchCommand.RunAsync(rest),
+        "--version" => Version(),
+        _ => throw new UsageException($"unknown command '{args[0]}'; try --help"),
+    };
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"xenvmc-sim: {e.Message}");
+    return 2;
+}
+catch (Exception e) when (e is IOException or TimeoutException or XenVmc.XenStore.XenStoreException or System.Net.Sockets.SocketException)
+{
+    Console.Error.WriteLine($"xenvmc-sim {args[0]}: {e.Message}");
+    return 1;
+}
+
+static int Version()
+{
+    Console.WriteLine($"xenvmc-sim {typeof(SimPaths).Assembly.GetName().Version}");
+    return 0;
+}

@@ -1,1 +1,0 @@
-namespace XenVmc.Dom0;

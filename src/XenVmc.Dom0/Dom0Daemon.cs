@@ -1,0 +1,255 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using XenVmc.Platform.Layout;
+using XenVmc.XenStore;
+
+namespace XenVmc.Dom0;
+
+/// <summary>
+/// xenvmc-dom0: decides which guests are co-resident and allowed to pair, and keeps each
+/// guest's peer table in XenStore (owned by Dom0, readable only by that guest).
+/// </summary>
+/// <remarks>
+/// Design: every watch (domain introduction and release, the vif backends, each guest's
+/// <c>data/xenvmc/state</c>) only marks the state dirty; one loop recomputes the whole picture
+/// from XenStore and writes the differences in one transaction. Recomputing from scratch makes
+/// a restarted daemon reconcile what it finds without tearing down anything still valid:
+/// unchanged tables are not written, so guests see no event at all.
+/// </remarks>
+public sealed class Dom0Daemon
+{
+    private readonly XenStoreClient _store;
+    private readonly Dom0Log _log;
+    private readonly Channel<bool> _dirty = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Dictionary<ushort, (XsWatch Watch, Task Pump)> _stateWatches = [];
+    private int _token;
+
+    private Dom0Daemon(XenStoreClient store, ILogger logger)
+    {
+        _store = store;
+        _log = new Dom0Log(logger);
+    }
+
+    public static async Task RunAsync(XenStoreClient store, ILogger logger, Action<string>? ready, Action<string>? status, CancellationToken ct)
+    {
+        var daemon = new Dom0Daemon(store, logger);
+        var watches = new List<XsWatch>
+        {
+            await store.WatchAsync("@introduceDomain", daemon.NextToken(), ct).ConfigureAwait(false),
+            await store.WatchAsync("@releaseDomain", daemon.NextToken(), ct).ConfigureAwait(false),
+            await store.WatchAsync(XenVmcPaths.VifBackends(), daemon.NextToken(), ct).ConfigureAwait(false),
+        };
+        var pumps = watches.Select(w => daemon.PumpAsync(w, ct)).ToList();
+        try
+        {
+            int guests = await daemon.ReconcileAsync(ct).ConfigureAwait(false);
+            daemon._log.Started(guests);
+            ready?.Invoke($"{guests} guests with vifs");
+            while (await daemon._dirty.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                daemon._dirty.Reader.TryRead(out _);
+
+                // Let a burst of related writes (a toolstack creating a domain) settle into one pass.
+                await Task.Delay(20, ct).ConfigureAwait(false);
+                daemon._dirty.Reader.TryRead(out _);
+                try
+                {
+                    guests = await daemon.ReconcileAsync(ct).ConfigureAwait(false);
+                    status?.Invoke($"{guests} guests with vifs");
+                }
+                catch (XenStoreException e)
+                {
+                    daemon._log.ReconcileFailed(e.Message);
+                    daemon.MarkDirty();
+                    await Task.Delay(500, ct).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var watch in watches.Concat(daemon._stateWatches.Values.Select(s => s.Watch)))
+            {
+                await watch.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private string NextToken() => "xenvmc-dom0-" + Interlocked.Increment(ref _token).ToString(CultureInfo.InvariantCulture);
+
+    private void MarkDirty() => _dirty.Writer.TryWrite(true);
+
+    private async Task PumpAsync(XsWatch watch, CancellationToken ct)
+    {
+        try
+        {
+            await foreach (string _ in watch.Events.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                MarkDirty();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task<int> ReconcileAsync(CancellationToken ct)
+    {
+        var guests = await ReadGuestsAsync(ct).ConfigureAwait(false);
+        await FollowGuestStatesAsync(guests.Keys, ct).ConfigureAwait(false);
+        var desired = PairingPolicy.Compute(guests.Values);
+        await _store.TransactAsync(async tx =>
+        {
+            foreach (var (domid, table) in desired)
+            {
+                await WriteTableAsync(domid, table, tx, ct).ConfigureAwait(false);
+            }
+        }, ct).ConfigureAwait(false);
+        return guests.Count;
+    }
+
+    /// <summary>Watches each guest's <c>data/xenvmc/state</c> so a daemon starting or stopping is noticed.</summary>
+    private async Task FollowGuestStatesAsync(IEnumerable<ushort> domids, CancellationToken ct)
+    {
+        var wanted = domids.ToHashSet();
+        foreach (var gone in _stateWatches.Keys.Where(d => !wanted.Contains(d)).ToList())
+        {
+            await _stateWatches[gone].Watch.DisposeAsync().ConfigureAwait(false);
+            _stateWatches.Remove(gone);
+        }
+
+        foreach (ushort domid in wanted.Where(d => !_stateWatches.ContainsKey(d)))
+        {
+            var watch = await _store.WatchAsync(XenVmcPaths.GuestState(domid), NextToken(), ct).ConfigureAwait(false);
+            _stateWatches[domid] = (watch, PumpAsync(watch, ct));
+        }
+    }
+
+    private async Task<Dictionary<ushort, GuestInfo>> ReadGuestsAsync(CancellationToken ct)
+    {
+        var guests = new Dictionary<ushort, GuestInfo>();
+        string root = XenVmcPaths.VifBackends();
+        foreach (string child in await TryDirectoryAsync(root, default, ct).ConfigureAwait(false))
+        {
+            if (!XenVmcPaths.TryParseDomid(child, out ushort domid) || domid == 0)
+            {
+                continue;
+            }
+
+            var vifs = new List<VifBackend>();
+            foreach (string dev in await TryDirectoryAsync($"{root}/{child}", default, ct).ConfigureAwait(false))
+            {
+                if (await ReadVifAsync(domid, dev, ct).ConfigureAwait(false) is { } vif)
+                {
+                    vifs.Add(vif);
+                }
+            }
+
+            bool introduced = await _store.IsDomainIntroducedAsync(domid, ct).ConfigureAwait(false);
+            bool ready = await TryReadAsync(XenVmcPaths.GuestState(domid), default, ct).ConfigureAwait(false) == XenVmcPaths.Ready;
+            guests[domid] = new GuestInfo(domid, vifs, introduced, ready);
+        }
+
+        return guests;
+    }
+
+    private async Task<VifBackend?> ReadVifAsync(ushort domid, string dev, CancellationToken ct)
+    {
+        string path = $"{XenVmcPaths.VifBackends()}/{domid}/{dev}";
+        if (!uint.TryParse(dev, NumberStyles.None, CultureInfo.InvariantCulture, out uint devid))
+        {
+            _log.VifRejected(path, "device id is not a number");
+            return null;
+        }
+
+        string? bridge = await TryReadAsync(path + "/bridge", default, ct).ConfigureAwait(false);
+        string? ip = await TryReadAsync(path + "/ip", default, ct).ConfigureAwait(false);
+        string? mac = await TryReadAsync(path + "/mac", default, ct).ConfigureAwait(false);
+        string? online = await TryReadAsync(path + "/online", default, ct).ConfigureAwait(false);
+        if (string.IsNullOrEmpty(bridge))
+        {
+            return null;
+        }
+
+        if (ip is null)
+        {
+            // Without an ip key Dom0 does not know the guest's address, and a guest's own claim is not enough.
+            return new VifBackend(domid, devid, bridge, [], mac ?? "", online == "1");
+        }
+
+        if (!PeerTableEntry.TryParseAddresses(ip, out var addresses, out string? error))
+        {
+            _log.VifRejected(path, error ?? "bad ip");
+            return null;
+        }
+
+        return new VifBackend(domid, devid, bridge, addresses, PeerTableEntry.IsValidMac(mac) ? mac! : "", online == "1");
+    }
+
+    /// <summary>Brings one guest's table to <paramref name="table"/>, touching only what differs.</summary>
+    private async Task WriteTableAsync(ushort domid, Dictionary<ushort, PeerTableEntry> table, XsTransaction tx, CancellationToken ct)
+    {
+        string root = XenVmcPaths.PeerTableRoot(domid);
+        string peers = XenVmcPaths.PeerTable(domid);
+        var current = await TryDirectoryAsync(peers, tx, ct).ConfigureAwait(false);
+        if (current.Count == 0 && table.Count == 0)
+        {
+            return;
+        }
+
+        if (await TryReadAsync(root, tx, ct).ConfigureAwait(false) is null)
+        {
+            // Owned by Dom0, readable by this guest alone; entries below inherit it. Set once:
+            // a permission write is an event for the guest's watch.
+            await _store.MkdirAsync(root, tx, ct).ConfigureAwait(false);
+            await _store.SetPermissionsAsync(root, [new(XsAccess.None, 0), new(XsAccess.Read, domid)], tx, ct).ConfigureAwait(false);
+        }
+        bool changed = false;
+        foreach (string child in current)
+        {
+            if (!XenVmcPaths.TryParseDomid(child, out ushort peer) || !table.ContainsKey(peer))
+            {
+                await _store.RmAsync($"{peers}/{child}", tx, ct).ConfigureAwait(false);
+                changed = true;
+            }
+        }
+
+        foreach (var (peer, entry) in table)
+        {
+            string path = XenVmcPaths.PeerEntry(domid, peer);
+            string? ip = await TryReadAsync(path + "/ip", tx, ct).ConfigureAwait(false);
+            string? mac = await TryReadAsync(path + "/mac", tx, ct).ConfigureAwait(false);
+            if (ip != entry.AddressText || mac != entry.Mac)
+            {
+                await _store.WriteAsync(path + "/mac", entry.Mac, tx, ct).ConfigureAwait(false);
+                await _store.WriteAsync(path + "/ip", entry.AddressText, tx, ct).ConfigureAwait(false);
+                changed = true;
+            }
+        }
+
+        if (table.Count == 0 && current.Count > 0)
+        {
+            await _store.MkdirAsync(peers, tx, ct).ConfigureAwait(false);
+        }
+
+        if (changed)
+        {
+            _log.TableChanged(domid, string.Join(", ", table.Keys.Order()));
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> TryDirectoryAsync(string path, XsTransaction tx, CancellationToken ct)
+    {
+        try
+        {
+            return await _store.DirectoryAsync(path, tx, ct).ConfigureAwait(false);
+        }
+        catch (XenStoreException e) when (e.Error == XsError.ENOENT)
+        {
+            return [];
+        }
+    }
+
+    private async Task<string?> TryReadAsync(string path, XsTransaction tx, CancellationToken ct) =>
+        await _store.TryReadStringAsync(path, tx, ct).ConfigureAwait(false);
+}

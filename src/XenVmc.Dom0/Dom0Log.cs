@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace XenVmc.Dom0;
+
+internal sealed partial class Dom0Log(ILogger logger)
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "xenvmc-dom0 serving: {Guests} guests with vifs")]
+    public partial void Started(int guests);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domid}: peer table now {Peers}")]
+    public partial void TableChanged(ushort domid, string peers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "vif backend {Path} ignored: {Reason}")]
+    public partial void VifRejected(string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "reconcile failed, retrying: {Reason}")]
+    public partial void ReconcileFailed(string reason);
+}

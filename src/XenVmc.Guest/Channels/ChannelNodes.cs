@@ -1,0 +1,22 @@
+namespace XenVmc.Guest.Channels;
+
+/// <summary>
+/// The leaves of a channel offer under <c>/local/domain/&lt;low&gt;/data/xenvmc/channel/&lt;high&gt;/</c>,
+/// and the higher domid's answer under its own <c>data/xenvmc/channel/&lt;low&gt;/state</c>.
+/// Each leaf is readable by the peer only (<c>n&lt;owner&gt; r&lt;peer&gt;</c>).
+/// </summary>
+internal static class ChannelNodes
+{
+    public const string ControlRef = "control-ref";
+    public const string Ring0Refs = "ring0-refs";
+    public const string Ring1Refs = "ring1-refs";
+    public const string EventChannel = "event-channel";
+    public const string State = "state";
+
+    /// <summary>Ring 0 carries low → high, ring 1 high → low.</summary>
+    public const int LowToHigh = 0;
+    public const int HighToLow = 1;
+
+    /// <summary>Room for a 10-byte virtio-net header and a 64 KiB packet in one record.</summary>
+    public const int MaxRecordPayload = 10 + 65535;
+}

@@ -1,0 +1,56 @@
+using XenVmc.Platform;
+using XenVmc.XenStore;
+
+namespace XenVmc.Guest;
+
+/// <summary>What every part of the guest daemon's control path shares: who we are and how we talk.</summary>
+internal sealed class GuestContext(ushort domid, XenStoreClient store, IXenPlatform platform, GuestOptions options, GuestLog log)
+{
+    private int _token;
+
+    public ushort Domid { get; } = domid;
+
+    public XenStoreClient Store { get; } = store;
+
+    public IXenPlatform Platform { get; } = platform;
+
+    public GuestOptions Options { get; } = options;
+
+    public GuestLog Log { get; } = log;
+
+    public string NextToken() => "xenvmc-" + Interlocked.Increment(ref _token).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Reads a node we may not be able to see yet: absent or unreadable is null.</summary>
+    public async Task<string?> TryReadAsync(string path, CancellationToken ct)
+    {
+        try
+        {
+            return await Store.TryReadStringAsync(path, default, ct).ConfigureAwait(false);
+        }
+        catch (XenStoreException e) when (e.Error is XsError.EACCES or XsError.ENOENT)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Waits for the next watch event or the timeout, whichever comes first; drains queued events.</summary>
+    public async Task WaitForEventAsync(XsWatch watch, TimeSpan timeout, CancellationToken ct)
+    {
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeoutSource.CancelAfter(timeout);
+        try
+        {
+            if (!await watch.Events.WaitToReadAsync(timeoutSource.Token).ConfigureAwait(false))
+            {
+                throw new IOException($"the XenStore connection closed while watching {watch.Path}");
+            }
+
+            while (watch.Events.TryRead(out _))
+            {
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+        }
+    }
+}

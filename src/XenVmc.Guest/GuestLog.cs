@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+
+namespace XenVmc.Guest;
+
+/// <summary>Every message the guest daemon logs. Nothing here is logged per packet.</summary>
+internal sealed partial class GuestLog(ILogger logger)
+{
+    public ILogger Logger { get; } = logger;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domid}: {Interface} attached (vnet header {VnetHeader}, UDP segmentation {Uso}), MTU {Mtu}")]
+    public partial void Started(ushort domid, string @interface, bool vnetHeader, bool uso, int mtu);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "flushed {Count} stale routes with protocol {Protocol}")]
+    public partial void FlushedRoutes(int count, byte protocol);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "peer table: {Count} peers ({Peers})")]
+    public partial void PeerTable(int count, string peers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "peer table entry {Path} refused: {Reason}")]
+    public partial void PeerEntryRejected(string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "channel offer at {Path} refused: {Reason}")]
+    public partial void OfferRejected(string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "peer {Peer}: channel connected as the {Side} side, route to {Addresses} via {Interface}")]
+    public partial void PeerConnected(ushort peer, string side, string addresses, string @interface);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "peer {Peer}: route removed, channel closed ({Reason})")]
+    public partial void PeerDisconnected(ushort peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "peer {Peer}: {Reason}; retrying in {Delay} ms")]
+    public partial void PeerFailed(ushort peer, string reason, int delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "peer {Peer}: protocol violation, disconnecting: {Reason}")]
+    public partial void PeerViolation(ushort peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "writing to {Interface} failed: {Reason}")]
+    public partial void TunWriteFailed(string @interface, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "status request failed: {Reason}")]
+    public partial void StatusFailed(string reason);
+}

@@ -1,0 +1,209 @@
+using XenVmc.Guest.Channels;
+using XenVmc.Guest.DataPath;
+using XenVmc.Packets;
+using XenVmc.Platform.Layout;
+using XenVmc.Rings;
+
+namespace XenVmc.Guest;
+
+/// <summary>
+/// Everything about one co-resident peer: the channel's life cycle (negotiate, connect, route,
+/// watch, tear down, retry) on the control path, and the peer's share of the data path.
+/// </summary>
+/// <remarks>
+/// Design: the control path runs as one async loop per peer (<see cref="RunAsync"/>). The data
+/// path has two threads touching a link: the daemon's single TUN reader calls
+/// <see cref="Transmit"/> (the only producer on our transmit ring), and the link's own receive
+/// thread is the only consumer of the receive ring. Teardown order is the design's "route first,
+/// channel second": the kernel route goes, the link leaves the lookup table, transmitters in
+/// flight are waited out, the receive ring is drained into the TUN, and only then are the pages
+/// unmapped.
+/// </remarks>
+internal sealed partial class PeerLink
+{
+    private readonly GuestContext _context;
+    private readonly GuestDataPath _dataPath;
+    private Channel? _channel;
+    private Thread? _receiver;
+    private volatile bool _stopReceiver;
+    private volatile string? _failure;
+    private int _transmitters;
+    private volatile bool _closing = true;
+    private readonly ManualResetEventSlim _spaceAvailable = new(false);
+
+    public PeerLink(GuestContext context, GuestDataPath dataPath, PeerTableEntry entry)
+    {
+        _context = context;
+        _dataPath = dataPath;
+        Entry = entry;
+        Sources = entry.Addresses.Select(IpKey.FromIPAddress).ToHashSet();
+    }
+
+    public PeerTableEntry Entry { get; private set; }
+
+    public ushort Peer => Entry.Domid;
+
+    /// <summary>Addresses a packet from this peer may carry as its source (Dom0's knowledge, not the peer's claim).</summary>
+    public IReadOnlySet<IpKey> Sources { get; private set; }
+
+    public PeerCounters Counters { get; } = new();
+
+    public string State { get; private set; } = "negotiating";
+
+    public ChannelSide Side => _context.Domid < Peer ? ChannelSide.Low : ChannelSide.High;
+
+    public DateTimeOffset? ConnectedSince { get; private set; }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        int delay = 200;
+        while (!ct.IsCancellationRequested)
+        {
+            string reason = "stopped";
+            try
+            {
+                State = "negotiating";
+                _channel = Side == ChannelSide.Low
+                    ? await ChannelOffer.OfferAsync(_context, Peer, ct).ConfigureAwait(false)
+                    : await ChannelAccept.AcceptAsync(_context, Peer, ct).ConfigureAwait(false);
+                Connect();
+                delay = 200;
+                reason = await MonitorAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                reason = "peer left the table or the daemon stops";
+            }
+            catch (Exception e) when (e is PeerProtocolException or IOException or XenStore.XenStoreException or Linux.LinuxException or InvalidOperationException)
+            {
+                reason = e.Message;
+                if (_channel is null)
+                {
+                    _context.Log.PeerFailed(Peer, e.Message, delay);
+                }
+            }
+            finally
+            {
+                await DisconnectAsync(reason).ConfigureAwait(false);
+            }
+
+            try
+            {
+                await Task.Delay(delay, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            delay = Math.Min(delay * 2, 5000);
+        }
+    }
+
+    private void Connect()
+    {
+        var channel = _channel!;
+        _failure = null;
+        _stopReceiver = false;
+        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"xenvmc rx {Peer}" };
+        _receiver.Start();
+        _closing = false;
+        _dataPath.Publish(this);
+        _dataPath.Routes.Install(Entry.Addresses);
+        State = "connected";
+        ConnectedSince = DateTimeOffset.UtcNow;
+        _context.Log.PeerConnected(Peer, Side.ToString().ToLowerInvariant(), Entry.AddressText, _context.Options.Interface);
+        channel.Control.BeatHeart(channel.Side);
+    }
+
+    /// <summary>Watches the channel until something ends it; returns the reason.</summary>
+    private async Task<string> MonitorAsync(CancellationToken ct)
+    {
+        var channel = _channel!;
+        // The low side watches the peer's answer, the high side the offer: both live at this path.
+        string peerNode = XenVmcPaths.Channel(Peer, _context.Domid) + "/" + ChannelNodes.State;
+        string expected = Side == ChannelSide.Low ? XenVmcPaths.Connected : XenVmcPaths.Offered;
+        await using var watch = await _context.Store.WatchAsync(peerNode, _context.NextToken(), ct).ConfigureAwait(false);
+        ulong lastBeat = channel.Control.GetHeartbeat(channel.PeerSide);
+        long lastChange = Environment.TickCount64;
+        var tick = TimeSpan.FromMilliseconds(Math.Max(50, _context.Options.PeerTimeout.TotalMilliseconds / 6));
+        while (true)
+        {
+            await _context.WaitForEventAsync(watch, tick, ct).ConfigureAwait(false);
+            channel.Control.BeatHeart(channel.Side);
+            if (_failure is { } failure)
+            {
+                return failure;
+            }
+
+            if (channel.Control.GetLive(channel.PeerSide) != 1)
+            {
+                return "the peer left the channel";
+            }
+
+            ulong beat = channel.Control.GetHeartbeat(channel.PeerSide);
+            if (beat != lastBeat)
+            {
+                lastBeat = beat;
+                lastChange = Environment.TickCount64;
+            }
+            else if (Environment.TickCount64 - lastChange > _context.Options.PeerTimeout.TotalMilliseconds)
+            {
+                return $"no heartbeat from the peer for {_context.Options.PeerTimeout.TotalSeconds:0.#} s";
+            }
+
+            if (watch.Events.Count == 0 && await _context.TryReadAsync(peerNode, ct).ConfigureAwait(false) != expected)
+            {
+                return "the peer withdrew its channel nodes";
+            }
+        }
+    }
+
+    private async Task DisconnectAsync(string reason)
+    {
+        var channel = _channel;
+        if (channel is null)
+        {
+            return;
+        }
+
+        bool wasConnected = !_closing;
+        if (wasConnected)
+        {
+            _dataPath.Routes.Remove(Entry.Addresses);
+            _dataPath.Withdraw(this);
+            _closing = true;
+            while (Volatile.Read(ref _transmitters) != 0)
+            {
+                Thread.Yield();
+            }
+        }
+
+        _stopReceiver = true;
+        channel.Port.Notify();
+        _receiver?.Join();
+        _receiver = null;
+        _channel = null;
+        channel.Dispose();
+        ConnectedSince = null;
+        State = "disconnected";
+        await RemoveOwnNodesAsync().ConfigureAwait(false);
+        if (wasConnected)
+        {
+            _context.Log.PeerDisconnected(Peer, reason);
+        }
+    }
+
+    private async Task RemoveOwnNodesAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _context.Store.RmAsync(XenVmcPaths.Channel(_context.Domid, Peer), default, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is XenStore.XenStoreException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The store may be gone (shutdown, migration); our nodes go with our domain then.
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using XenVmc.Platform.Layout;
+using XenVmc.XenStore;
+
+namespace XenVmc.Guest;
+
+/// <summary>Reads the peer table Dom0 keeps for us. Entries that do not parse are refused and logged, never trusted.</summary>
+internal static class PeerTableReader
+{
+    public const int MaxPeers = 256;
+
+    public static async Task<Dictionary<ushort, PeerTableEntry>> ReadAsync(GuestContext context, CancellationToken ct)
+    {
+        string table = XenVmcPaths.PeerTable(context.Domid);
+        var result = new Dictionary<ushort, PeerTableEntry>();
+        IReadOnlyList<string> children;
+        try
+        {
+            children = await context.Store.DirectoryAsync(table, default, ct).ConfigureAwait(false);
+        }
+        catch (XenStoreException e) when (e.Error is XsError.ENOENT or XsError.EACCES)
+        {
+            return result;
+        }
+
+        foreach (string child in children.Take(MaxPeers))
+        {
+            string path = table + "/" + child;
+            if (!XenVmcPaths.TryParseDomid(child, out ushort peer) || peer == context.Domid)
+            {
+                context.Log.PeerEntryRejected(path, "not another domain's id");
+                continue;
+            }
+
+            string? ip = await context.TryReadAsync(path + "/ip", ct).ConfigureAwait(false);
+            string? mac = await context.TryReadAsync(path + "/mac", ct).ConfigureAwait(false);
+            if (!PeerTableEntry.TryParseAddresses(ip, out var addresses, out string? error))
+            {
+                context.Log.PeerEntryRejected(path, error ?? "bad addresses");
+                continue;
+            }
+
+            result[peer] = new PeerTableEntry(peer, addresses, PeerTableEntry.IsValidMac(mac) ? mac! : "");
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,94 @@
+using System.Text.Json.Serialization;
+using XenVmc.Guest.DataPath;
+using XenVmc.Packets;
+
+namespace XenVmc.Guest.Status;
+
+/// <summary>What <c>xenvmc status</c> shows: the daemon, each peer's channel, and the counters.</summary>
+public sealed record StatusSnapshot(
+    int Domid,
+    string Interface,
+    string Platform,
+    DateTimeOffset Time,
+    IReadOnlyList<PeerStatus> Peers,
+    TunStatus Tun)
+{
+    internal static StatusSnapshot Create(GuestContext context, GuestDataPath dataPath, IEnumerable<PeerLink> links) => new(
+        context.Domid,
+        dataPath.InterfaceName,
+        context.Platform.Name,
+        DateTimeOffset.UtcNow,
+        [.. links.OrderBy(l => l.Peer).Select(PeerStatus.From)],
+        TunStatus.From(dataPath.Counters));
+}
+
+public sealed record PeerStatus(
+    int Domid,
+    IReadOnlyList<string> Addresses,
+    string State,
+    string Side,
+    DateTimeOffset? ConnectedSince,
+    long TxPackets,
+    long TxBytes,
+    long RxPackets,
+    long RxBytes,
+    IReadOnlyDictionary<string, long> Drops,
+    long Notifications)
+{
+    internal static PeerStatus From(PeerLink link)
+    {
+        var c = link.Counters;
+        var drops = new SortedDictionary<string, long>
+        {
+            ["tx_ring_full"] = Volatile.Read(ref c.TxRingFull),
+            ["tx_too_large"] = Volatile.Read(ref c.TxTooLarge),
+            ["rx_bad_source"] = Volatile.Read(ref c.RxBadSource),
+            ["rx_bad_destination"] = Volatile.Read(ref c.RxBadDestination),
+            ["rx_tun_error"] = Volatile.Read(ref c.RxTunErrors),
+        };
+        AddReasons(drops, "rx_malformed_", c.RxMalformed);
+        return new PeerStatus(
+            link.Peer,
+            [.. link.Entry.Addresses.Select(a => a.ToString())],
+            link.State,
+            link.Side.ToString().ToLowerInvariant(),
+            link.ConnectedSince,
+            Volatile.Read(ref c.TxPackets),
+            Volatile.Read(ref c.TxBytes),
+            Volatile.Read(ref c.RxPackets),
+            Volatile.Read(ref c.RxBytes),
+            drops,
+            Volatile.Read(ref c.Notifications));
+    }
+
+    internal static void AddReasons(IDictionary<string, long> drops, string prefix, long[] counts)
+    {
+        for (int i = 1; i < counts.Length; i++)
+        {
+            long n = Volatile.Read(ref counts[i]);
+            if (n != 0)
+            {
+                drops[prefix + ((PacketDropReason)i).ToString().ToLowerInvariant()] = n;
+            }
+        }
+    }
+}
+
+public sealed record TunStatus(long ReadPackets, long ReadBytes, IReadOnlyDictionary<string, long> Drops)
+{
+    internal static TunStatus From(TunCounters c)
+    {
+        var drops = new SortedDictionary<string, long>
+        {
+            ["no_peer"] = Volatile.Read(ref c.NoPeer),
+            ["not_connected"] = Volatile.Read(ref c.NotConnected),
+            ["read_error"] = Volatile.Read(ref c.ReadErrors),
+        };
+        PeerStatus.AddReasons(drops, "malformed_", c.Malformed);
+        return new TunStatus(Volatile.Read(ref c.ReadPackets), Volatile.Read(ref c.ReadBytes), drops);
+    }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(StatusSnapshot))]
+public sealed partial class StatusJsonContext : JsonSerializerContext;

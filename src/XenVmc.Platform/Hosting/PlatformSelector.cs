@@ -1,0 +1,30 @@
+using XenVmc.Platform.Simulated;
+
+namespace XenVmc.Platform.Hosting;
+
+/// <summary>Picks the platform a guest daemon runs on: Xen when /dev/xen is there, the simulated host only when asked.</summary>
+public static class PlatformSelector
+{
+    public const string Usage = "--platform xen|sim  (sim needs --xenbus PATH and --hypervisor PATH)";
+
+    public static IXenPlatform Open(string platform, string? xenbus, string? hypervisor)
+    {
+        switch (platform)
+        {
+            case "sim":
+                if (xenbus is null || hypervisor is null)
+                {
+                    throw new UsageException("--platform sim needs --xenbus PATH (the domain's store socket) and --hypervisor PATH (its hypervisor socket)");
+                }
+
+                return new SimPlatform(xenbus, hypervisor);
+            case "xen":
+            case "auto" when Directory.Exists("/dev/xen"):
+                throw new PlatformNotSupportedException("the Xen platform (/dev/xen/gntalloc, gntdev, evtchn) is not built yet; run on the simulated host with --platform sim");
+            case "auto":
+                throw new UsageException("no /dev/xen here: this is not a Xen guest; use --platform sim on a simulated host");
+            default:
+                throw new UsageException($"--platform '{platform}': allowed xen, sim or auto");
+        }
+    }
+}

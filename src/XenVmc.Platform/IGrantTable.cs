@@ -1,0 +1,30 @@
+namespace XenVmc.Platform;
+
+/// <summary>
+/// Page sharing between domains, as Xen's grant tables offer it to a guest's user space:
+/// <c>/dev/xen/gntalloc</c> shares our pages with one named domain, <c>/dev/xen/gntdev</c> maps
+/// pages another domain granted to us. The simulated platform gives the same guarantees: a
+/// grant can be mapped only by the domain it names, and a read-only grant cannot be written.
+/// </summary>
+public interface IGrantTable
+{
+    /// <summary>Allocates <paramref name="pages"/> zeroed pages and grants them to <paramref name="grantee"/>.</summary>
+    IGrantedRegion Share(ushort grantee, int pages, bool writable);
+
+    /// <summary>Maps pages <paramref name="granter"/> granted to us, in the order of <paramref name="refs"/>.</summary>
+    ISharedRegion Map(ushort granter, ReadOnlySpan<uint> refs, bool writable);
+}
+
+/// <summary>A mapping of shared pages. Disposing unmaps them.</summary>
+public interface ISharedRegion : IDisposable
+{
+    nint Address { get; }
+
+    int Length { get; }
+}
+
+/// <summary>Pages we granted: the mapping plus the grant references the peer needs.</summary>
+public interface IGrantedRegion : ISharedRegion
+{
+    IReadOnlyList<uint> References { get; }
+}

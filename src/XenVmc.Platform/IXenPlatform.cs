@@ -1,0 +1,19 @@
+using XenVmc.XenStore;
+
+namespace XenVmc.Platform;
+
+/// <summary>
+/// What a guest daemon needs from the machine it runs on: a XenStore connection as this domain,
+/// grant tables and event channels. Implemented for Xen (the /dev/xen devices) and for the
+/// simulated host (network namespaces as guests).
+/// </summary>
+public interface IXenPlatform : IDisposable
+{
+    string Name { get; }
+
+    XenStoreClient OpenStore();
+
+    IGrantTable Grants { get; }
+
+    IEventChannels Events { get; }
+}

@@ -1,0 +1,61 @@
+using System.Globalization;
+
+namespace XenVmc.Platform.Layout;
+
+/// <summary>
+/// XenVMC's XenStore layout (v1), as DESIGN.md lays it out. One place names every path so the
+/// guest, Dom0 and the simulated host cannot drift apart.
+/// </summary>
+public static class XenVmcPaths
+{
+    public const string ProtocolVersion = "1";
+    public const string Features = "vnet-hdr";
+    public const string Ready = "ready";
+    public const string Offered = "offered";
+    public const string Connected = "connected";
+
+    public static string Domain(uint domid) => "/local/domain/" + domid.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Guest-owned: <c>ready</c> while the guest's daemon runs.</summary>
+    public static string GuestState(uint domid) => Domain(domid) + "/data/xenvmc/state";
+
+    public static string GuestVersion(uint domid) => Domain(domid) + "/data/xenvmc/version";
+
+    public static string GuestFeatures(uint domid) => Domain(domid) + "/data/xenvmc/features";
+
+    /// <summary>Dom0-owned, readable by the guest only: the guest's peer table.</summary>
+    public static string PeerTable(uint domid) => Domain(domid) + "/xenvmc/peers";
+
+    public static string PeerTableRoot(uint domid) => Domain(domid) + "/xenvmc";
+
+    public static string PeerEntry(uint domid, uint peer) => PeerTable(domid) + "/" + peer.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Channel nodes <paramref name="owner"/> writes for <paramref name="peer"/>, readable by that peer only.</summary>
+    public static string Channel(uint owner, uint peer) => Domain(owner) + "/data/xenvmc/channel/" + peer.ToString(CultureInfo.InvariantCulture);
+
+    public static string Channels(uint owner) => Domain(owner) + "/data/xenvmc/channel";
+
+    public static string VifBackends(uint backend = 0) => Domain(backend) + "/backend/vif";
+
+    public static string VifBackend(uint backend, uint frontend, uint devid) =>
+        VifBackends(backend) + "/" + frontend.ToString(CultureInfo.InvariantCulture) + "/" + devid.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Parses a domid path component; XenStore values are untrusted text.</summary>
+    public static bool TryParseDomid(string text, out ushort domid)
+    {
+        domid = 0;
+        if (text.Length is 0 or > 5 || !text.All(char.IsAsciiDigit) || (text.Length > 1 && text[0] == '0'))
+        {
+            return false;
+        }
+
+        uint value = uint.Parse(text, CultureInfo.InvariantCulture);
+        if (value >= 0x7FF0)
+        {
+            return false; // DOMID_FIRST_RESERVED and above are not domains.
+        }
+
+        domid = (ushort)value;
+        return true;
+    }
+}

@@ -1,0 +1,30 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace XenVmc.Sim;
+
+/// <summary>What <c>up</c> built, kept in host.json so status, down and the tests can find it.</summary>
+internal sealed record HostState(bool Bypass, IReadOnlyList<GuestState> Guests)
+{
+    public static HostState? Load(SimPaths paths) =>
+        File.Exists(paths.HostFile) ? JsonSerializer.Deserialize(File.ReadAllBytes(paths.HostFile), HostStateJson.Default.HostState) : null;
+
+    public void Save(SimPaths paths) => File.WriteAllBytes(paths.HostFile, JsonSerializer.SerializeToUtf8Bytes(this, HostStateJson.Default.HostState));
+}
+
+internal sealed record GuestState(int Index, int Domid, string Namespace, string Bridge, string Mac, string Ipv4, string Ipv6)
+{
+    public static GuestState Create(int index, string bridge) => new(
+        index,
+        index,
+        SimPaths.GuestNamespace(index),
+        bridge,
+        string.Create(CultureInfo.InvariantCulture, $"00:16:3e:00:00:{index:x2}"),
+        string.Create(CultureInfo.InvariantCulture, $"198.18.0.{index}"),
+        string.Create(CultureInfo.InvariantCulture, $"fd00:198:18::{index:x}"));
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(HostState))]
+internal sealed partial class HostStateJson : JsonSerializerContext;

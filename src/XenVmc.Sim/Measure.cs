@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace XenVmc.Sim;
+
+/// <summary>Traffic between simulated guests with the standard tools, parsed from their machine-readable output.</summary>
+internal static partial class Measure
+{
+    /// <summary>iperf3 TCP from <paramref name="client"/> to <paramref name="serverAddress"/> in <paramref name="serverNs"/>; Gbit/s received.</summary>
+    public static double TcpGbps(string client, string serverNs, string serverAddress, int seconds, int streams = 1)
+    {
+        var json = Iperf(client, serverNs, serverAddress, ["-t", seconds.ToString(CultureInfo.InvariantCulture), "-P", streams.ToString(CultureInfo.InvariantCulture)], seconds);
+        return json.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble() / 1e9;
+    }
+
+    public static JsonDocument Iperf(string client, string serverNs, string serverAddress, IReadOnlyList<string> clientArgs, int seconds)
+    {
+        const string Port = "5201";
+        Shell.Run("ip", "netns", "exec", serverNs, "iperf3", "-s", "-1", "-D", "-p", Port, "-B", serverAddress.Contains(':') ? "::" : "0.0.0.0");
+        try
+        {
+            WaitForListener(serverNs, Port);
+            var args = new List<string> { "netns", "exec", client, "iperf3", "-c", serverAddress, "-p", Port, "-J" };
+            args.AddRange(clientArgs);
+            var (exit, output, error) = Shell.Run("ip", args, check: false, TimeSpan.FromSeconds(seconds + 30));
+            var json = JsonDocument.Parse(output.Length > 0 ? output : "{}");
+            if (exit != 0 || json.RootElement.TryGetProperty("error", out _))
+            {
+                string reason = json.RootElement.TryGetProperty("error", out var e) ? e.GetString() ?? "" : error;
+                throw new IOException($"iperf3 {client} -> {serverAddress} failed: {reason.Trim()}");
+            }
+
+            return json;
+        }
+        finally
+        {
+            Shell.Run("ip", ["netns", "exec", serverNs, "pkill", "-x", "iperf3"], check: false);
+        }
+    }
+
+    /// <summary>ping round trips; returns (average ms, packets lost).</summary>
+    public static (double AverageMs, int Lost) Ping(string client, string address, int count, double interval = 0.01)
+    {
+        var (_, output, _) = Shell.Run("ip", ["netns", "exec", client, "ping", "-q", "-c", count.ToString(CultureInfo.InvariantCulture), "-i", interval.ToString(CultureInfo.InvariantCulture), "-W", "1", address], check: false, TimeSpan.FromSeconds(count * interval + 10));
+        var rtt = RttLine().Match(output);
+        var loss = LossLine().Match(output);
+        int transmitted = loss.Success ? int.Parse(loss.Groups[1].Value, CultureInfo.InvariantCulture) : count;
+        int received = loss.Success ? int.Parse(loss.Groups[2].Value, CultureInfo.InvariantCulture) : 0;
+        return (rtt.Success ? double.Parse(rtt.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN, transmitted - received);
+    }
+
+    /// <summary>Bytes sent and received on an interface inside a namespace, from <c>ip -s -j link</c>.</summary>
+    public static (ulong Rx, ulong Tx) InterfaceBytes(string netns, string name)
+    {
+        var (exit, output, _) = Shell.Run("ip", ["-n", netns, "-s", "-j", "link", "show", "dev", name], check: false);
+        if (exit != 0)
+        {
+            return (0, 0);
+        }
+
+        var stats = JsonDocument.Parse(output).RootElement[0].GetProperty("stats64");
+        return (stats.GetProperty("rx").GetProperty("bytes").GetUInt64(), stats.GetProperty("tx").GetProperty("bytes").GetUInt64());
+    }
+
+    private static void WaitForListener(string netns, string port)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (DateTime.UtcNow < deadline)
+        {
+            var (_, output, _) = Shell.Run("ip", ["netns", "exec", netns, "ss", "-Htln", "sport", "= :" + port], check: false);
+            if (output.Trim().Length > 0)
+            {
+                return;
+            }
+
+            Thread.Sleep(20);
+        }
+
+        throw new TimeoutException($"iperf3 server in {netns} did not listen on port {port}");
+    }
+
+    [GeneratedRegex(@"= [\d.]+/([\d.]+)/[\d.]+/[\d.]+ ms")]
+    private static partial Regex RttLine();
+
+    [GeneratedRegex(@"(\d+) packets transmitted, (\d+) received")]
+    private static partial Regex LossLine();
+}
