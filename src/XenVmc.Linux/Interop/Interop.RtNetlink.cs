@@ -28,6 +28,9 @@ internal static partial class Libc
     internal const ushort RTA_MULTIPATH = 9;
     internal const ushort RTA_TABLE = 15;
 
+    // rtm_flags
+    internal const uint RTM_F_CLONED = 0x200;
+
     // rtm_type
     internal const byte RTN_UNSPEC = 0;
     internal const byte RTN_UNICAST = 1;

@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Sockets;
+using XenVmc.Linux.Interop;
+
+namespace XenVmc.Linux;
+
+public sealed partial class RtNetlink
+{
+    /// <summary>"ip addr add ADDRESS/PREFIX dev #IFINDEX" (scope global); EEXIST if already there.</summary>
+    public void AddAddress(int ifIndex, IPAddress address, int prefixLength) =>
+        ModifyAddress(Libc.RTM_NEWADDR, Libc.NLM_F_CREATE | Libc.NLM_F_EXCL, ifIndex, address, prefixLength, "add address");
+
+    /// <summary>"ip addr del".</summary>
+    /// <returns>False when the interface had no such address.</returns>
+    public bool DeleteAddress(int ifIndex, IPAddress address, int prefixLength)
+    {
+        try
+        {
+            ModifyAddress(Libc.RTM_DELADDR, 0, ifIndex, address, prefixLength, "delete address");
+            return true;
+        }
+        catch (LinuxException e) when (e.Error is Errno.EADDRNOTAVAIL or Errno.ESRCH or Errno.ENOENT)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Every IPv4 and IPv6 address of the namespace (IFA_LOCAL, or IFA_ADDRESS when there is no local one).</summary>
+    public IReadOnlyList<(int IfIndex, IPAddress Address, int PrefixLength)> ListAddresses()
+    {
+        var addresses = new List<(int, IPAddress, int)>();
+        foreach (byte family in (ReadOnlySpan<byte>)[Libc.AF_INET, Libc.AF_INET6])
+        {
+            var part = new List<(int, IPAddress, int)>();
+
+            int Build(Span<byte> buffer, uint sequence)
+            {
+                var request = new NetlinkRequestWriter(buffer, Libc.RTM_GETADDR, Libc.NLM_F_REQUEST | Libc.NLM_F_DUMP, sequence);
+                request.Append(new Libc.ifaddrmsg { ifa_family = family });
+                return request.Finish().Length;
+            }
+
+            void OnReply(in NetlinkMessage message)
+            {
+                if (message.Type != Libc.RTM_NEWADDR)
+                {
+                    return;
+                }
+
+                var header = message.ReadHeader<Libc.ifaddrmsg>();
+                IPAddress? local = null, address = null;
+                NetlinkAttributeReader attributes = message.Attributes<Libc.ifaddrmsg>();
+                while (attributes.TryRead(out ushort type, out ReadOnlySpan<byte> value))
+                {
+                    if (type == Libc.IFA_LOCAL)
+                    {
+                        local = NetlinkAttributeReader.ReadAddress(value, type);
+                    }
+                    else if (type == Libc.IFA_ADDRESS)
+                    {
+                        address = NetlinkAttributeReader.ReadAddress(value, type);
+                    }
+                }
+
+                if ((local ?? address) is IPAddress result)
+                {
+                    part.Add(((int)header.ifa_index, result, header.ifa_prefixlen));
+                }
+            }
+
+            lock (_lock)
+            {
+                Dump(Build, "list", family == Libc.AF_INET ? "IPv4 addresses" : "IPv6 addresses", OnReply, part.Clear);
+            }
+
+            addresses.AddRange(part);
+        }
+
+        return addresses;
+    }
+
+    private void ModifyAddress(ushort type, ushort flags, int ifIndex, IPAddress address, int prefixLength, string operation)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        int maxPrefix = address.AddressFamily switch
+        {
+            AddressFamily.InterNetwork => 32,
+            AddressFamily.InterNetworkV6 => 128,
+            _ => throw new ArgumentException($"address {address} is neither IPv4 nor IPv6", nameof(address)),
+        };
+        ArgumentOutOfRangeException.ThrowIfNegative(prefixLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(prefixLength, maxPrefix);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ifIndex);
+
+        lock (_lock)
+        {
+            Span<byte> buffer = stackalloc byte[RequestBufferSize];
+            var request = new NetlinkRequestWriter(buffer, type, (ushort)(Libc.NLM_F_REQUEST | Libc.NLM_F_ACK | flags), NextSequence());
+            request.Append(new Libc.ifaddrmsg
+            {
+                ifa_family = (byte)(address.AddressFamily == AddressFamily.InterNetwork ? Libc.AF_INET : Libc.AF_INET6),
+                ifa_prefixlen = (byte)prefixLength,
+                ifa_index = (uint)ifIndex,
+            });
+            // Without a point-to-point peer, IFA_ADDRESS repeats the local address (as "ip addr add" sends it).
+            request.AppendAttribute(Libc.IFA_LOCAL, address);
+            request.AppendAttribute(Libc.IFA_ADDRESS, address);
+            Execute(request.Finish(), operation, $"{address}/{prefixLength} dev #{ifIndex}");
+        }
+    }
+}
