@@ -15,12 +15,14 @@ public sealed class StoreServer : IAsyncDisposable
     private readonly StoreEngine _engine;
     private readonly SocketListener _listener;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string? _createdDomainDirectory;
     private int _disposed;
 
-    private StoreServer(StoreEngine engine, SocketListener listener)
+    private StoreServer(StoreEngine engine, SocketListener listener, string? createdDomainDirectory)
     {
         _engine = engine;
         _listener = listener;
+        _createdDomainDirectory = createdDomainDirectory;
         _ = WatchListenerAsync();
     }
 
@@ -42,12 +44,13 @@ public sealed class StoreServer : IAsyncDisposable
             Directory.CreateDirectory(socketDirectory);
         }
 
+        string? created = Directory.Exists(options.DomainSocketDirectory) ? null : options.DomainSocketDirectory;
         Directory.CreateDirectory(options.DomainSocketDirectory);
         var engine = new StoreEngine(options, logger);
         var listener = SocketListener.Start(options.SocketPath, 0, engine.Accept, logger);
         engine.MainListener = listener;
         Log.Listening(logger, options.SocketPath, options.DomainSocketDirectory);
-        return Task.FromResult(new StoreServer(engine, listener));
+        return Task.FromResult(new StoreServer(engine, listener, created));
     }
 
     /// <summary>Stops accepting, closes every connection, removes every socket it created.</summary>
@@ -61,7 +64,18 @@ public sealed class StoreServer : IAsyncDisposable
 
         _listener.Stop();
         await _engine.StopAsync().ConfigureAwait(false);
+        RemoveDomainDirectory();
         _completion.TrySetResult();
+    }
+
+    /// <summary>The domain socket directory goes too if this server made it and nothing else is in it.</summary>
+    private void RemoveDomainDirectory()
+    {
+        if (_createdDomainDirectory is not null && Directory.Exists(_createdDomainDirectory) &&
+            !Directory.EnumerateFileSystemEntries(_createdDomainDirectory).Any())
+        {
+            Directory.Delete(_createdDomainDirectory);
+        }
     }
 
     private async Task WatchListenerAsync()
