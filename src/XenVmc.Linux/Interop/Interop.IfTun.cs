@@ -3,15 +3,17 @@ namespace XenVmc.Linux.Interop;
 // <linux/if_tun.h> (x86_64 values of _IOW('T', n, int) / _IOR('T', n, unsigned int)).
 // By value: TUNSETPERSIST, TUNSETOFFLOAD. By pointer: TUNSETIFF, TUNGETIFF (struct ifreq),
 // TUNSETVNETHDRSZ, TUNGETVNETHDRSZ (int), TUNGETFEATURES (unsigned int).
+// The numbers are uint, not nuint: a nuint constant above 0x7FFFFFFF comes out sign-extended
+// (0xFFFFFFFF800454D2); the kernel's cmd is an unsigned int, and uint widens to nuint with zeros.
 internal static partial class Libc
 {
-    internal const nuint TUNSETIFF = 0x400454CA;
-    internal const nuint TUNSETPERSIST = 0x400454CB;
-    internal const nuint TUNGETFEATURES = 0x800454CF;
-    internal const nuint TUNSETOFFLOAD = 0x400454D0;
-    internal const nuint TUNGETIFF = 0x800454D2;
-    internal const nuint TUNGETVNETHDRSZ = 0x800454D7;
-    internal const nuint TUNSETVNETHDRSZ = 0x400454D8;
+    internal const uint TUNSETIFF = 0x400454CA;
+    internal const uint TUNSETPERSIST = 0x400454CB;
+    internal const uint TUNGETFEATURES = 0x800454CF;
+    internal const uint TUNSETOFFLOAD = 0x400454D0;
+    internal const uint TUNGETIFF = 0x800454D2;
+    internal const uint TUNGETVNETHDRSZ = 0x800454D7;
+    internal const uint TUNSETVNETHDRSZ = 0x400454D8;
 
     // ifr_flags for TUNSETIFF
     internal const short IFF_TUN = 0x0001;

@@ -95,17 +95,26 @@ public sealed partial class RtNetlink
         lock (_lock)
         {
             Span<byte> buffer = stackalloc byte[RequestBufferSize];
-            var request = new NetlinkRequestWriter(buffer, type, (ushort)(Libc.NLM_F_REQUEST | Libc.NLM_F_ACK | flags), NextSequence());
-            request.Append(new Libc.ifaddrmsg
-            {
-                ifa_family = (byte)(address.AddressFamily == AddressFamily.InterNetwork ? Libc.AF_INET : Libc.AF_INET6),
-                ifa_prefixlen = (byte)prefixLength,
-                ifa_index = (uint)ifIndex,
-            });
-            // Without a point-to-point peer, IFA_ADDRESS repeats the local address (as "ip addr add" sends it).
-            request.AppendAttribute(Libc.IFA_LOCAL, address);
-            request.AppendAttribute(Libc.IFA_ADDRESS, address);
-            Execute(request.Finish(), operation, $"{address}/{prefixLength} dev #{ifIndex}");
+            int length = WriteAddressRequest(buffer, type, flags, NextSequence(), ifIndex, address, prefixLength);
+            Execute(buffer[..length], operation, $"{address}/{prefixLength} dev #{ifIndex}");
         }
+    }
+
+    /// <summary>An RTM_NEWADDR/RTM_DELADDR request as "ip addr add|del ADDRESS/PREFIX dev DEV" builds it.</summary>
+    /// <returns>The request length.</returns>
+    internal static int WriteAddressRequest(
+        Span<byte> buffer, ushort type, ushort flags, uint sequence, int ifIndex, IPAddress address, int prefixLength)
+    {
+        var request = new NetlinkRequestWriter(buffer, type, (ushort)(Libc.NLM_F_REQUEST | Libc.NLM_F_ACK | flags), sequence);
+        request.Append(new Libc.ifaddrmsg
+        {
+            ifa_family = (byte)(address.AddressFamily == AddressFamily.InterNetwork ? Libc.AF_INET : Libc.AF_INET6),
+            ifa_prefixlen = (byte)prefixLength,
+            ifa_index = (uint)ifIndex,
+        });
+        // Without a point-to-point peer, IFA_ADDRESS repeats the local address.
+        request.AppendAttribute(Libc.IFA_LOCAL, address);
+        request.AppendAttribute(Libc.IFA_ADDRESS, address);
+        return request.Finish().Length;
     }
 }

@@ -68,49 +68,56 @@ public sealed partial class RtNetlink
     {
         ArgumentNullException.ThrowIfNull(route);
         route.Validate();
-        bool ipv4 = route.Family == AddressFamily.InterNetwork;
-        bool delete = type == Libc.RTM_DELROUTE;
-        var header = new Libc.rtmsg
-        {
-            rtm_family = (byte)(ipv4 ? Libc.AF_INET : Libc.AF_INET6),
-            rtm_dst_len = (byte)route.PrefixLength,
-            rtm_table = route.Table < 256 ? (byte)route.Table : Libc.RT_TABLE_UNSPEC,
-            rtm_protocol = route.Protocol,
-            // What "ip route" does: delete matches any scope; IPv4 routes without a gateway are on-link.
-            rtm_scope = delete ? Libc.RT_SCOPE_NOWHERE
-                : ipv4 && route.Gateway is null ? Libc.RT_SCOPE_LINK : Libc.RT_SCOPE_UNIVERSE,
-            rtm_type = Libc.RTN_UNICAST,
-        };
-
         lock (_lock)
         {
             Span<byte> buffer = stackalloc byte[RequestBufferSize];
-            var request = new NetlinkRequestWriter(buffer, type, (ushort)(Libc.NLM_F_REQUEST | Libc.NLM_F_ACK | flags), NextSequence());
-            request.Append(in header);
-            request.AppendAttribute(Libc.RTA_TABLE, route.Table);
-            request.AppendAttribute(Libc.RTA_DST, route.Destination);
-            if (route.OutputIfIndex != 0)
-            {
-                request.AppendAttribute(Libc.RTA_OIF, (uint)route.OutputIfIndex);
-            }
-
-            if (route.Gateway is not null)
-            {
-                request.AppendAttribute(Libc.RTA_GATEWAY, route.Gateway);
-            }
-
-            if (route.PreferredSource is not null)
-            {
-                request.AppendAttribute(Libc.RTA_PREFSRC, route.PreferredSource);
-            }
-
-            if (route.Metric != 0)
-            {
-                request.AppendAttribute(Libc.RTA_PRIORITY, route.Metric);
-            }
-
-            return Transact(request.Finish(), delete ? "delete route" : "change route", route.ToString(), null, out kernelMessage, out _);
+            int length = WriteRouteRequest(buffer, type, flags, NextSequence(), route);
+            string operation = type == Libc.RTM_DELROUTE ? "delete route" : "change route";
+            return Transact(buffer[..length], operation, route.ToString(), null, out kernelMessage, out _);
         }
+    }
+
+    /// <summary>An RTM_NEWROUTE/RTM_DELROUTE request as "ip route replace|add|del" builds it.</summary>
+    /// <returns>The request length.</returns>
+    internal static int WriteRouteRequest(Span<byte> buffer, ushort type, ushort flags, uint sequence, RouteSpec route)
+    {
+        bool ipv4 = route.Family == AddressFamily.InterNetwork;
+        var request = new NetlinkRequestWriter(buffer, type, (ushort)(Libc.NLM_F_REQUEST | Libc.NLM_F_ACK | flags), sequence);
+        request.Append(new Libc.rtmsg
+        {
+            rtm_family = (byte)(ipv4 ? Libc.AF_INET : Libc.AF_INET6),
+            rtm_dst_len = (byte)route.PrefixLength,
+            // Tables from 256 on exist only as RTA_TABLE.
+            rtm_table = route.Table < 256 ? (byte)route.Table : Libc.RT_TABLE_UNSPEC,
+            rtm_protocol = route.Protocol,
+            // As "ip route" does: delete matches any scope; IPv4 routes without a gateway are on-link.
+            rtm_scope = type == Libc.RTM_DELROUTE ? Libc.RT_SCOPE_NOWHERE
+                : ipv4 && route.Gateway is null ? Libc.RT_SCOPE_LINK : Libc.RT_SCOPE_UNIVERSE,
+            rtm_type = Libc.RTN_UNICAST,
+        });
+        request.AppendAttribute(Libc.RTA_TABLE, route.Table);
+        request.AppendAttribute(Libc.RTA_DST, route.Destination);
+        if (route.OutputIfIndex != 0)
+        {
+            request.AppendAttribute(Libc.RTA_OIF, (uint)route.OutputIfIndex);
+        }
+
+        if (route.Gateway is not null)
+        {
+            request.AppendAttribute(Libc.RTA_GATEWAY, route.Gateway);
+        }
+
+        if (route.PreferredSource is not null)
+        {
+            request.AppendAttribute(Libc.RTA_PREFSRC, route.PreferredSource);
+        }
+
+        if (route.Metric != 0)
+        {
+            request.AppendAttribute(Libc.RTA_PRIORITY, route.Metric);
+        }
+
+        return request.Finish().Length;
     }
 
     /// <param name="table">null: every table.</param>

@@ -141,7 +141,8 @@ public sealed partial class RtNetlink : IDisposable
         }
     }
 
-    private static Errno ParseAck(in NetlinkMessage message, out string? kernelMessage)
+    /// <summary>An NLMSG_ERROR message: 0 for an ACK, else the errno and any extended-ACK text.</summary>
+    internal static Errno ParseAck(in NetlinkMessage message, out string? kernelMessage)
     {
         kernelMessage = null;
         var ack = message.ReadHeader<Libc.nlmsgerr>();
