@@ -52,7 +52,7 @@ public sealed class XenstoreUtilsTests
     {
         await using TestStore store = await TestStore.StartAsync();
         await RunAsync(store, "xenstore-write", "/d/x", "1", "/d/y/z", "2");
-        await RunAsync(store, "xenstore-chmod", "-r", "/d", "b3", "r0x7");
+        await RunAsync(store, "xenstore-chmod", "-r", "/d", "b3", "r7");
         // -f sets no padding column, so one space, then "  (" as always.
         Assert.Equal(
             "/d/x = \"1\"   (b3,r7)\n/d/y = \"\"   (b3,r7)\n/d/y/z = \"2\"   (b3,r7)\n",
