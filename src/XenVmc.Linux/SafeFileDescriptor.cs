@@ -14,12 +14,6 @@ public sealed class SafeFileDescriptor : SafeHandle
 {
     private string? _description;
 
-    /// <summary>An invalid descriptor (-1); used by the interop marshaller for returned descriptors.</summary>
-    public SafeFileDescriptor()
-        : base(invalidHandleValue: -1, ownsHandle: true)
-    {
-    }
-
     /// <summary>Wraps an existing descriptor number; with <paramref name="ownsHandle"/> it is closed on dispose.</summary>
     public SafeFileDescriptor(nint preexistingHandle, bool ownsHandle)
         : base(invalidHandleValue: -1, ownsHandle)
@@ -46,17 +40,14 @@ public sealed class SafeFileDescriptor : SafeHandle
         return Libc.DangerousClose((int)handle) == 0 || Libc.GetLastErrno() != Errno.EBADF;
     }
 
-    /// <summary>Turns a descriptor returned by an interop call into a described handle or a <see cref="LinuxException"/>.</summary>
-    internal static SafeFileDescriptor CheckOpened(SafeFileDescriptor fd, string operation, string objectName)
+    /// <summary>Turns the result of an fd-returning call into a described handle or a <see cref="LinuxException"/>.</summary>
+    internal static SafeFileDescriptor CheckOpened(int fd, string operation, string objectName)
     {
-        if (fd.IsInvalid)
+        if (fd < 0)
         {
-            Errno errno = Libc.GetLastErrno();
-            fd.Dispose();
-            throw new LinuxException(errno, operation, objectName);
+            throw LinuxException.FromLastError(operation, objectName);
         }
 
-        fd.Description = objectName;
-        return fd;
+        return new SafeFileDescriptor(fd, ownsHandle: true) { Description = objectName };
     }
 }

@@ -10,5 +10,5 @@ internal static partial class Libc
     internal const int EFD_CLOEXEC = 0x80000;
 
     [LibraryImport(Name, EntryPoint = "eventfd", SetLastError = true)]
-    internal static partial SafeFileDescriptor EventFd(uint initval, int flags);
+    internal static partial int EventFd(uint initval, int flags);
 }

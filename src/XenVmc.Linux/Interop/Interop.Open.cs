@@ -14,5 +14,5 @@ internal static partial class Libc
     internal const int O_CLOEXEC = 0x80000;
 
     [LibraryImport(Name, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial SafeFileDescriptor Open(string pathname, int flags, uint mode);
+    internal static partial int Open(string pathname, int flags, uint mode);
 }

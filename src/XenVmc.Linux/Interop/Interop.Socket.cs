@@ -21,7 +21,7 @@ internal static partial class Libc
     internal const int SO_RCVBUF = 8;
 
     [LibraryImport(Name, EntryPoint = "socket", SetLastError = true)]
-    internal static partial SafeFileDescriptor Socket(int domain, int type, int protocol);
+    internal static partial int Socket(int domain, int type, int protocol);
 
     [LibraryImport(Name, EntryPoint = "socketpair", SetLastError = true)]
     internal static unsafe partial int SocketPair(int domain, int type, int protocol, int* sv);
