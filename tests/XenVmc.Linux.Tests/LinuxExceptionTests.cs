@@ -15,7 +15,7 @@ public class LinuxExceptionTests
         Assert.Equal("attach or create TUN", e.Operation);
         Assert.Equal("'vmc0'", e.ObjectName);
         Assert.Null(e.KernelMessage);
-        Assert.IsAssignableFrom<IOException>(e);
+        Assert.IsType<IOException>(e, exactMatch: false);
     }
 
     [Fact]

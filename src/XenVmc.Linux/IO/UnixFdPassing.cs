@@ -38,7 +38,8 @@ public static class UnixFdPassing
 
         ArgumentOutOfRangeException.ThrowIfGreaterThan(fds.Length, MaxFdsPerMessage, nameof(fds));
         int controlLength = fds.IsEmpty ? 0 : Libc.CMSG_SPACE(fds.Length * sizeof(int));
-        byte* control = stackalloc byte[Math.Max(controlLength, 1)];
+        ulong* controlWords = stackalloc ulong[Math.Max(controlLength / sizeof(ulong), 1)]; // cmsghdr alignment
+        byte* control = (byte*)controlWords;
         int referenced = 0;
         try
         {
@@ -58,30 +59,31 @@ public static class UnixFdPassing
                 }
             }
 
-            int sent;
+            // The descriptors go with the first sendmsg; a stream socket may take only part of the data, and the
+            // rest follows without them.
+            int sent = 0;
             fixed (byte* p = data)
             {
-                var iov = new Libc.iovec { iov_base = p, iov_len = (nuint)data.Length };
-                var message = new Libc.msghdr
+                while (sent < data.Length)
                 {
-                    msg_iov = &iov,
-                    msg_iovlen = 1,
-                    msg_control = controlLength > 0 ? control : null,
-                    msg_controllen = (nuint)controlLength,
-                };
-                nint n;
-                while ((n = Libc.SendMsg(socket.SafeHandle, &message, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT)) < 0)
-                {
-                    WaitAfterFailure(socket, SelectMode.SelectWrite, "send descriptors over");
+                    var iov = new Libc.iovec { iov_base = p + sent, iov_len = (nuint)(data.Length - sent) };
+                    bool first = sent == 0;
+                    var message = new Libc.msghdr
+                    {
+                        msg_iov = &iov,
+                        msg_iovlen = 1,
+                        msg_control = first && controlLength > 0 ? control : null,
+                        msg_controllen = first ? (nuint)controlLength : 0,
+                    };
+                    nint n = Libc.SendMsg(socket.SafeHandle, &message, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
+                    if (n < 0)
+                    {
+                        WaitAfterFailure(socket, SelectMode.SelectWrite, "send descriptors over");
+                        continue;
+                    }
+
+                    sent += (int)n;
                 }
-
-                sent = (int)n;
-            }
-
-            // A stream socket may take part of the data; the descriptors went with the first byte.
-            while (sent < data.Length)
-            {
-                sent += socket.Send(data[sent..]);
             }
         }
         finally

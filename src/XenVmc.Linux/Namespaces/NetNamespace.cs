@@ -36,7 +36,7 @@ public static class NetNamespace
         ArgumentNullException.ThrowIfNull(nsFd);
         if (Libc.SetNs(nsFd, Libc.CLONE_NEWNET) < 0)
         {
-            throw LinuxException.FromLastError($"enter network namespace from thread {Libc.GetTid()}:", nsFd.Description);
+            throw LinuxException.FromLastError("enter network namespace", nsFd.Description);
         }
     }
 

@@ -7,22 +7,26 @@ namespace XenVmc.Linux;
 public sealed partial class RtNetlink
 {
     /// <summary>"ip addr add ADDRESS/PREFIX dev #IFINDEX" (scope global); EEXIST if already there.</summary>
-    public void AddAddress(int ifIndex, IPAddress address, int prefixLength) =>
-        ModifyAddress(Libc.RTM_NEWADDR, Libc.NLM_F_CREATE | Libc.NLM_F_EXCL, ifIndex, address, prefixLength, "add address");
+    public void AddAddress(int ifIndex, IPAddress address, int prefixLength)
+    {
+        Errno errno = ModifyAddress(Libc.RTM_NEWADDR, Libc.NLM_F_CREATE | Libc.NLM_F_EXCL, ifIndex, address, prefixLength, out string? kernelMessage);
+        if (errno != 0)
+        {
+            throw new LinuxException(errno, "add address", DescribeAddress(ifIndex, address, prefixLength), kernelMessage);
+        }
+    }
 
     /// <summary>"ip addr del".</summary>
     /// <returns>False when the interface had no such address.</returns>
     public bool DeleteAddress(int ifIndex, IPAddress address, int prefixLength)
     {
-        try
+        Errno errno = ModifyAddress(Libc.RTM_DELADDR, 0, ifIndex, address, prefixLength, out string? kernelMessage);
+        return errno switch
         {
-            ModifyAddress(Libc.RTM_DELADDR, 0, ifIndex, address, prefixLength, "delete address");
-            return true;
-        }
-        catch (LinuxException e) when (e.Error is Errno.EADDRNOTAVAIL or Errno.ESRCH or Errno.ENOENT)
-        {
-            return false;
-        }
+            0 => true,
+            Errno.EADDRNOTAVAIL or Errno.ESRCH or Errno.ENOENT => false,
+            _ => throw new LinuxException(errno, "delete address", DescribeAddress(ifIndex, address, prefixLength), kernelMessage),
+        };
     }
 
     /// <summary>Every IPv4 and IPv6 address of the namespace (IFA_LOCAL, or IFA_ADDRESS when there is no local one).</summary>
@@ -79,7 +83,9 @@ public sealed partial class RtNetlink
         return addresses;
     }
 
-    private void ModifyAddress(ushort type, ushort flags, int ifIndex, IPAddress address, int prefixLength, string operation)
+    private static string DescribeAddress(int ifIndex, IPAddress address, int prefixLength) => $"{address}/{prefixLength} dev #{ifIndex}";
+
+    private Errno ModifyAddress(ushort type, ushort flags, int ifIndex, IPAddress address, int prefixLength, out string? kernelMessage)
     {
         ArgumentNullException.ThrowIfNull(address);
         int maxPrefix = address.AddressFamily switch
@@ -96,7 +102,8 @@ public sealed partial class RtNetlink
         {
             Span<byte> buffer = stackalloc byte[RequestBufferSize];
             int length = WriteAddressRequest(buffer, type, flags, NextSequence(), ifIndex, address, prefixLength);
-            Execute(buffer[..length], operation, $"{address}/{prefixLength} dev #{ifIndex}");
+            string operation = type == Libc.RTM_DELADDR ? "delete address" : "add address";
+            return Transact(buffer[..length], operation, DescribeAddress(ifIndex, address, prefixLength), null, out kernelMessage, out _);
         }
     }
 

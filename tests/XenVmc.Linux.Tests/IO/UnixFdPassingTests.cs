@@ -162,6 +162,50 @@ public sealed class UnixFdPassingTests : IDisposable
     }
 
     [Fact]
+    public void LargeStreamMessage_IsSentInPieces_WithTheDescriptorsOnTheFirst()
+    {
+        (Socket sender, Socket receiver) = UnixFdPassing.CreatePair(SocketType.Stream);
+        using (sender)
+        using (receiver)
+        using (EventFd eventFd = EventFd.Create(nonBlocking: true))
+        {
+            var data = new byte[4 << 20]; // far more than the socket buffer: sendmsg takes it in parts
+            new Random(7).NextBytes(data);
+            Exception? failure = null;
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    UnixFdPassing.Send(sender, data, [eventFd.Handle]);
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                }
+            })
+            { IsBackground = true };
+            thread.Start();
+
+            var received = new byte[data.Length];
+            var fds = new List<SafeFileDescriptor>();
+            int total = 0;
+            while (total < data.Length)
+            {
+                int n = UnixFdPassing.Receive(receiver, received.AsSpan(total), fds);
+                Assert.NotEqual(0, n);
+                total += n;
+            }
+
+            Assert.True(thread.Join(5000));
+            Assert.Null(failure);
+            Assert.Equal(data, received);
+            using EventFd passed = EventFd.FromHandle(Assert.Single(fds));
+            passed.Signal(3);
+            Assert.Equal(3ul, eventFd.Consume());
+        }
+    }
+
+    [Fact]
     public void Send_EmptyData_IsRefused()
     {
         (Socket sender, Socket receiver) = UnixFdPassing.CreatePair(SocketType.Stream);

@@ -36,6 +36,6 @@ internal static class Ip
     public static JsonElement[] Json(params string[] arguments)
     {
         string output = Run(["-j", .. arguments]).Trim();
-        return output.Length == 0 ? [] : JsonDocument.Parse(output).RootElement.EnumerateArray().ToArray();
+        return output.Length == 0 ? [] : [.. JsonDocument.Parse(output).RootElement.EnumerateArray()];
     }
 }

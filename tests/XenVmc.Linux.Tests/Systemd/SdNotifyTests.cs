@@ -8,7 +8,7 @@ namespace XenVmc.Linux.Tests;
 public class SdNotifyTests
 {
     [Fact]
-    public void PathSocket_ReceivesOneDatagramWithTheState()
+    public void PathSocket_ReceivesOneDatagramWithTheState() => NetnsThread.Run(() =>
     {
         string path = Path.Combine(Path.GetTempPath(), $"xenvmc-notify-{Guid.NewGuid():N}.sock");
         try
@@ -27,7 +27,7 @@ public class SdNotifyTests
         {
             File.Delete(path);
         }
-    }
+    });
 
     [Fact]
     public void AbstractSocket_AddressIsLengthExact() => NetnsThread.Run(() =>

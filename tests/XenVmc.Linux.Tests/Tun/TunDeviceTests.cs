@@ -94,12 +94,14 @@ public class TunDeviceTests
     });
 
     [Fact]
-    public void Open_NameLongerThanIfnamsiz_IsRefusedBeforeTheKernelCutsIt()
+    public void Open_NameLongerThanIfnamsiz_IsRefusedBeforeTheKernelCutsIt() => NetnsThread.Run(() =>
     {
         var e = Assert.Throws<ArgumentException>(() => TunDevice.Open("xvmc-twenty-chars-00", new TunOpenOptions()));
         Assert.Contains("xvmc-twenty-chars-00", e.Message);
         Assert.Contains("IFNAMSIZ", e.Message);
-    }
+        // Not even the first 15 bytes were created.
+        Assert.Equal(["lo"], Ip.Json("link", "show").Select(l => l.GetProperty("ifname").GetString()));
+    });
 
     [Fact]
     public void Open_NameTheKernelRejects_IsLinuxExceptionEinvalNamingIt() => NetnsThread.Run(() =>
