@@ -19,6 +19,15 @@ public class LinuxException : IOException
         KernelMessage = kernelMessage;
     }
 
+    /// <summary>For callers whose description already names the object: "&lt;what&gt;: &lt;strerror&gt; (&lt;ENAME&gt;)".</summary>
+    public LinuxException(int errno, string what)
+        : base($"{what}: {Marshal.GetPInvokeErrorMessage(errno)} ({GetErrnoName(errno)})")
+    {
+        Errno = errno;
+        Operation = what;
+        ObjectName = string.Empty;
+    }
+
     internal LinuxException(Errno errno, string operation, string objectName, string? kernelMessage = null)
         : this((int)errno, operation, objectName, kernelMessage)
     {

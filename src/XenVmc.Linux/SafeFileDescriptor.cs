@@ -33,6 +33,16 @@ public sealed class SafeFileDescriptor : SafeHandle
         set => _description = value;
     }
 
+    /// <summary>
+    /// A second descriptor for the same open file (F_DUPFD_CLOEXEC), owned separately: for handing a copy to
+    /// another owner, such as a peer over <see cref="UnixFdPassing"/>, while keeping this one.
+    /// </summary>
+    public static SafeFileDescriptor Duplicate(SafeFileDescriptor fd)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        return CheckOpened(Libc.Fcntl(fd, Libc.F_DUPFD_CLOEXEC, 0), "duplicate", fd.Description);
+    }
+
     protected override bool ReleaseHandle()
     {
         // Linux releases the descriptor even when close(2) reports EINTR or EIO, so there is no retry;

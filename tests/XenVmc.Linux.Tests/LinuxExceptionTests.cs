@@ -26,6 +26,15 @@ public class LinuxExceptionTests
         Assert.Equal("replace route 198.18.0.2/32 dev #9 proto 86 table 254: No such device (ENODEV); kernel: Nexthop device is not up", e.Message);
     }
 
+    [Fact]
+    public void TwoArgumentForm_UsesTheDescriptionAsIs()
+    {
+        var e = new LinuxException(22, "bind event channel 5 of domain 3");
+
+        Assert.Equal("bind event channel 5 of domain 3: Invalid argument (EINVAL)", e.Message);
+        Assert.Equal("EINVAL", e.ErrnoName);
+    }
+
     [Theory]
     [InlineData(11, "EAGAIN")]
     [InlineData(35, "EDEADLK")]
