@@ -48,8 +48,6 @@ public class LinuxException : IOException
     /// <summary>The netlink extended-ACK text, when the kernel sent one.</summary>
     public string? KernelMessage { get; }
 
-    internal Errno Error => (Errno)Errno;
-
     /// <summary>Throws for the errno of the last failed interop call on this thread.</summary>
     internal static LinuxException FromLastError(string operation, string objectName) =>
         new(Libc.GetLastErrno(), operation, objectName);
