@@ -17,7 +17,8 @@ internal sealed record Node(byte[] Value, NodePerm[] Perms, string[] Children, l
     public const int PermBytes = 8;
 
     /// <summary>Bytes of the NUL-separated child list xenstored keeps (childlen).</summary>
-    public int ChildBytes { get; } = Children.Sum(c => c.Length + 1);
+    /// <remarks>Computed, not stored: a stored value would be copied unchanged by <c>with</c>.</remarks>
+    public int ChildBytes => Children.Sum(c => c.Length + 1);
 
     public uint Owner => Perms[0].DomainId;
 
