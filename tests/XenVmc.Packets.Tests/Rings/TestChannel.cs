@@ -86,6 +86,10 @@ internal sealed unsafe class TestChannel : IDisposable
             : start >= window.Address && start + span.Length <= window.Address + window.Length;
     }
 
+    /// <summary>Where <paramref name="span"/> starts, relative to the ring's consumer window.</summary>
+    public long OffsetInReadOnlyRing(int ring, ReadOnlySpan<byte> span) =>
+        (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span)) - ReadOnlyRing(ring).Address;
+
     public void Dispose()
     {
         _controlMemory.Dispose();
