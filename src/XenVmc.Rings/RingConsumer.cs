@@ -164,12 +164,17 @@ public sealed unsafe class RingConsumer
     /// <exception cref="InvalidOperationException">Records were read but not released: the producer could be waiting for that space while we sleep.</exception>
     public bool PrepareToSleep()
     {
+        if (_corrupt)
+        {
+            return false;
+        }
+
         if (_read != _cons)
         {
             throw new InvalidOperationException("Release the records read before sleeping.");
         }
 
-        if (_corrupt || _read != _prod)
+        if (_read != _prod)
         {
             return false;
         }

@@ -10,7 +10,7 @@ namespace XenVmc.Packets.Tests.Rings;
 /// and each consumer maps its ring read-only. Exposes the shared fields for tests that play a
 /// hostile peer.
 /// </summary>
-internal sealed unsafe class TestChannel : IDisposable
+public sealed unsafe class TestChannel : IDisposable
 {
     private readonly GuardedSharedMemory _controlMemory;
     private readonly GuardedSharedMemory[] _ringMemory;
