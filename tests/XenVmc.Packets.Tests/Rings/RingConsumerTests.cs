@@ -159,4 +159,64 @@ public partial class RingConsumerTests
 
         Assert.True(wraps > 512, $"the ring wrapped only {wraps} times");
     }
+
+    [Fact]
+    public void PrepareToSleepSetsTheFlagOnlyWhenItMaySleep()
+    {
+        using var channel = new TestChannel();
+        RingProducer producer = channel.Producer(0, Max);
+        RingConsumer consumer = channel.Consumer(0, Max);
+
+        Assert.True(consumer.PrepareToSleep());
+        Assert.Equal(1u, channel.ConsumerSleeping(0));
+        Assert.Equal(RingWriteStatus.Written, producer.TryWrite([1], default));
+        Assert.True(producer.ConsumerNeedsNotify());
+        Assert.Equal(0u, channel.ConsumerSleeping(0));
+
+        // Data published before the re-check: do not sleep, and leave no flag behind.
+        Assert.False(consumer.PrepareToSleep());
+        Assert.Equal(0u, channel.ConsumerSleeping(0));
+        Assert.False(producer.ConsumerNeedsNotify());
+
+        Assert.Equal(RingReadStatus.Record, consumer.TryRead(out _));
+        Assert.Throws<InvalidOperationException>(() => consumer.PrepareToSleep());
+        consumer.Release();
+        Assert.True(consumer.PrepareToSleep());
+    }
+
+    [Fact]
+    public void ReleaseTellsWhetherTheProducerWaits()
+    {
+        using var channel = new TestChannel();
+        RingProducer producer = channel.Producer(0, Max);
+        RingConsumer consumer = channel.Consumer(0, Max);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(RingWriteStatus.Written, producer.TryWrite(new byte[1016], default));
+        }
+
+        Assert.Equal(RingWriteStatus.Full, producer.TryWrite([1], default));
+        Assert.True(producer.PrepareToWaitForSpace(1));
+
+        Assert.False(consumer.Release()); // nothing read yet: nothing to give back
+        Assert.Equal(1u, channel.ProducerWaiting(0));
+        Assert.Equal(RingReadStatus.Record, consumer.TryRead(out _));
+        Assert.True(consumer.Release());
+        Assert.Equal(0u, channel.ProducerWaiting(0));
+        Assert.Equal(RingReadStatus.Record, consumer.TryRead(out _));
+        Assert.False(consumer.Release());
+        Assert.Equal(RingWriteStatus.Written, producer.TryWrite([1], default));
+    }
+
+    [Fact]
+    public void ConstructorValidatesGeometry()
+    {
+        using var channel = new TestChannel(12, 14);
+        Assert.Throws<ArgumentException>(() => new RingConsumer(channel.Low, 1, channel.ReadOnlyRing(0), Max));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RingConsumer(channel.High, 0, channel.ReadOnlyRing(0), Max + 1));
+        RingConsumer consumer = channel.Consumer(1, 4096);
+        Assert.Equal(16384, consumer.Capacity);
+        Assert.Equal(4096, consumer.MaxPayload);
+        Assert.Same(channel.Low, consumer.Control);
+    }
 }
