@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using XenVmc.XenStore.Transport;
 using static XenVmc.XenStore.Interop.Interop;
 
@@ -64,6 +63,9 @@ public sealed partial class XenStoreClient
             throw new IOException($"cannot open XenStore: {first.Message}; {e.Message}", e);
         }
     }
+
+    /// <summary>For tests: a client over any transport, e.g. the xenbus transport over a socket pair.</summary>
+    internal static XenStoreClient FromTransport(IXsTransport transport) => new(transport);
 
     private static bool IsSocket(string path) =>
         StatxPath(AT_FDCWD, path, 0, STATX_TYPE, out Statx st) == 0 && (st.Mode & S_IFMT) == S_IFSOCK;

@@ -33,6 +33,13 @@ internal sealed class FakeXenStored : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Accepts the next connection, for tests that connect their own way.</summary>
+    public async Task<Socket> AcceptAsync()
+    {
+        _peer = await _listener.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        return _peer;
+    }
+
     public Socket Peer => _peer ?? throw new InvalidOperationException("no client connected");
 
     /// <summary>Reads one whole frame (header + payload) the client sent.</summary>
