@@ -58,6 +58,7 @@ internal static class StoreBenchCommand
 
         string socket = cl.Get("--socket")!;
         await using var client = XenStoreClient.ConnectSocket(socket);
+        await client.MkdirAsync(Root);
         await client.RmAsync(Root);
         try
         {

@@ -88,8 +88,14 @@ public sealed class StoreServerTests
                 old.Bind(new UnixDomainSocketEndPoint(path));
             }
 
-            await using StoreServer server = await StoreServer.StartAsync(new StoreOptions { SocketPath = path, DomainSocketDirectory = Path.Combine(directory, "d") });
+            var options = new StoreOptions { SocketPath = path, DomainSocketDirectory = Path.Combine(directory, "d") };
+            await using StoreServer server = await StoreServer.StartAsync(options);
             await using XenStoreClient client = XenStoreClient.ConnectSocket(path);
+            Assert.Equal(["tool"], await client.DirectoryAsync("/"));
+
+            // A second store does not steal a live socket.
+            IOException e = await Assert.ThrowsAsync<IOException>(() => StoreServer.StartAsync(options));
+            Assert.Contains("in use", e.Message);
             Assert.Equal(["tool"], await client.DirectoryAsync("/"));
         }
         finally

@@ -33,11 +33,16 @@ internal sealed class SocketListener
     /// <summary>Ends when the listener is stopped; faults if accepting failed for another reason.</summary>
     public Task Completion { get; }
 
-    /// <summary>Binds and listens; a leftover socket file from an earlier run is replaced.</summary>
+    /// <summary>Binds and listens; a leftover socket file from an earlier run is replaced, a live one is not.</summary>
     public static SocketListener Start(string path, uint domid, Action<Socket, uint> accepted, ILogger logger)
     {
         if (File.Exists(path))
         {
+            if (IsLive(path))
+            {
+                throw new IOException($"{path} is in use: another store is listening there");
+            }
+
             File.Delete(path);
         }
 
@@ -73,6 +78,20 @@ internal sealed class SocketListener
         catch (IOException e)
         {
             Log.SocketRemoveFailed(_logger, Path, e);
+        }
+    }
+
+    private static bool IsLive(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 
