@@ -1,6 +1,5 @@
-using XenVmc.XenStore.Protocol;
-
 using System.Diagnostics.CodeAnalysis;
+using XenVmc.XenStore.Protocol;
 
 namespace XenVmc.XenStore;
 
