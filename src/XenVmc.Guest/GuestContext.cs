@@ -33,6 +33,18 @@ internal sealed class GuestContext(ushort domid, XenStoreClient store, IXenPlatf
         }
     }
 
+    /// <summary>Removes a subtree; one that is not there (or whose parent is not) is already removed.</summary>
+    public async Task RemoveAsync(string path, XsTransaction tx, CancellationToken ct)
+    {
+        try
+        {
+            await Store.RmAsync(path, tx, ct).ConfigureAwait(false);
+        }
+        catch (XenStoreException e) when (e.Error == XsError.ENOENT)
+        {
+        }
+    }
+
     /// <summary>Waits for the next watch event or the timeout, whichever comes first; drains queued events.</summary>
     public async Task WaitForEventAsync(XsWatch watch, TimeSpan timeout, CancellationToken ct)
     {

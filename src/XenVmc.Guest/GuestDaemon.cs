@@ -143,7 +143,7 @@ public sealed class GuestDaemon
     private static async Task AnnounceAsync(GuestContext context, CancellationToken ct)
     {
         // Channels left by an earlier run of ours describe pages that no longer exist.
-        await context.Store.RmAsync(XenVmcPaths.Channels(context.Domid), default, ct).ConfigureAwait(false);
+        await context.RemoveAsync(XenVmcPaths.Channels(context.Domid), default, ct).ConfigureAwait(false);
         await context.Store.WriteAsync(XenVmcPaths.GuestVersion(context.Domid), XenVmcPaths.ProtocolVersion, default, ct).ConfigureAwait(false);
         await context.Store.WriteAsync(XenVmcPaths.GuestFeatures(context.Domid), XenVmcPaths.Features, default, ct).ConfigureAwait(false);
         await context.Store.WriteAsync(XenVmcPaths.GuestState(context.Domid), XenVmcPaths.Ready, default, ct).ConfigureAwait(false);
@@ -154,8 +154,8 @@ public sealed class GuestDaemon
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await context.Store.RmAsync(XenVmcPaths.GuestState(context.Domid), default, timeout.Token).ConfigureAwait(false);
-            await context.Store.RmAsync(XenVmcPaths.Channels(context.Domid), default, timeout.Token).ConfigureAwait(false);
+            await context.RemoveAsync(XenVmcPaths.GuestState(context.Domid), default, timeout.Token).ConfigureAwait(false);
+            await context.RemoveAsync(XenVmcPaths.Channels(context.Domid), default, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is XenStoreException or IOException or OperationCanceledException or ObjectDisposedException)
         {

@@ -5,7 +5,6 @@ namespace XenVmc.Guest;
 /// <summary>Every message the guest daemon logs. Nothing here is logged per packet.</summary>
 internal sealed partial class GuestLog(ILogger logger)
 {
-    public ILogger Logger { get; } = logger;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domid}: {Interface} attached (vnet header {VnetHeader}, UDP segmentation {Uso}), MTU {Mtu}")]
     public partial void Started(ushort domid, string @interface, bool vnetHeader, bool uso, int mtu);

@@ -23,7 +23,7 @@ public sealed record GuestOptions
 
     public const byte RouteProtocolNumber = 86;
     public const string DefaultStatusSocket = "@xenvmc-guest";
-    public const int MinRingBytes = 64 * 1024;
+    public const int MinRingBytes = 512 * 1024; // a record (64 KiB packet) may take at most a quarter of the ring
     public const int MaxRingBytes = 1024 * 1024;
 
     public void Validate()

@@ -1,4 +1,5 @@
 using XenVmc.Guest.Channels;
+using XenVmc.Guest.DataPath;
 using XenVmc.Packets;
 using XenVmc.Rings;
 
@@ -113,7 +114,7 @@ internal sealed partial class PeerLink
             {
                 int length = record.Payload.Length;
                 record.Payload.CopyTo(buffer);
-                if (consumer.Release(record))
+                if (consumer.Release())
                 {
                     channel.Port.Notify();
                 }

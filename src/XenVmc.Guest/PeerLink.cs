@@ -136,7 +136,7 @@ internal sealed partial class PeerLink
                 return failure;
             }
 
-            if (channel.Control.GetLive(channel.PeerSide) != 1)
+            if (channel.Control.GetLive(channel.PeerSide) != ChannelLiveness.Connected)
             {
                 return "the peer left the channel";
             }
@@ -199,7 +199,7 @@ internal sealed partial class PeerLink
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await _context.Store.RmAsync(XenVmcPaths.Channel(_context.Domid, Peer), default, timeout.Token).ConfigureAwait(false);
+            await _context.RemoveAsync(XenVmcPaths.Channel(_context.Domid, Peer), default, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is XenStore.XenStoreException or IOException or OperationCanceledException or ObjectDisposedException)
         {

@@ -11,7 +11,7 @@ const string Help = """
       --hypervisor PATH         simulated host: this domain's hypervisor socket
       --interface NAME          TUN interface (default vmc0)
       --mtu N                   TUN MTU (default 65520)
-      --ring-kib N              ring size per direction in KiB, a power of two 64..1024 (default 512)
+      --ring-kib N              ring size per direction in KiB, 512 or 1024 (default 512)
       --status-socket NAME      status socket, '@name' for abstract (default @xenvmc-guest)
       --pid-file PATH           write our pid here
       --verbose                 debug logging
@@ -39,7 +39,7 @@ try
     {
         Interface = cl.Get("--interface", "vmc0"),
         Mtu = cl.GetInt("--mtu", 65520, 1280, 65535),
-        RingBytes = cl.GetInt("--ring-kib", 512, 64, 1024) * 1024,
+        RingBytes = cl.GetInt("--ring-kib", 512, 512, 1024) * 1024,
         StatusSocket = cl.Get("--status-socket", GuestOptions.DefaultStatusSocket),
     };
     options.Validate();

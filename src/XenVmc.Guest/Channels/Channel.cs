@@ -12,16 +12,16 @@ internal sealed class Channel : IDisposable
 {
     private readonly ISharedRegion[] _regions;
 
-    public Channel(ushort peer, ChannelSide side, ISharedRegion control, ISharedRegion txData, ISharedRegion rxData, IEventPort port)
+    public Channel(ushort peer, ChannelSide side, ChannelControl controlView, ISharedRegion control, ISharedRegion txData, ISharedRegion rxData, IEventPort port)
     {
         Peer = peer;
         Side = side;
         Port = port;
         _regions = [control, txData, rxData];
-        Control = new ChannelControl(new MemoryWindow(control.Address, control.Length));
-        int txRing = side == ChannelSide.Low ? ChannelNodes.LowToHigh : ChannelNodes.HighToLow;
+        Control = controlView;
+        int txRing = ChannelLayout.TransmitRing(side);
         Producer = new RingProducer(Control, txRing, new MemoryWindow(txData.Address, txData.Length), ChannelNodes.MaxRecordPayload);
-        Consumer = new RingConsumer(Control, 1 - txRing, new MemoryWindow(rxData.Address, rxData.Length), ChannelNodes.MaxRecordPayload);
+        Consumer = new RingConsumer(Control, ChannelLayout.ReceiveRing(side), new MemoryWindow(rxData.Address, rxData.Length), ChannelNodes.MaxRecordPayload);
     }
 
     public ushort Peer { get; }
@@ -41,7 +41,7 @@ internal sealed class Channel : IDisposable
     public void Dispose()
     {
         // Say goodbye in the shared page first, then let go of the port and the pages.
-        Control.SetLive(Side, 0);
+        Control.SetLive(Side, ChannelLiveness.Gone);
         Port.Notify();
         Port.Dispose();
         foreach (var region in _regions)

@@ -71,8 +71,7 @@ internal static class ChannelAccept
         {
             var control = context.Platform.Grants.Map(peer, [offer.ControlRef], writable: true);
             resources.Add(control);
-            var view = new ChannelControl(new MemoryWindow(control.Address, control.Length));
-            if (!view.TryValidate(out string? error))
+            if (!ChannelControl.TryAttach(new MemoryWindow(control.Address, control.Length), out var view, out string? error) || view is null)
             {
                 throw new PeerProtocolException(peer, $"control page: {error}");
             }
@@ -87,8 +86,8 @@ internal static class ChannelAccept
             resources.Add(highToLow);
             var port = context.Platform.Events.BindInterdomain(peer, offer.Port);
             resources.Add(port);
-            var channel = new Channel(peer, ChannelSide.High, control, highToLow, lowToHigh, port);
-            view.SetLive(ChannelSide.High, 1);
+            var channel = new Channel(peer, ChannelSide.High, view, control, highToLow, lowToHigh, port);
+            view.SetLive(ChannelSide.High, ChannelLiveness.Connected);
             return channel;
         }
         catch

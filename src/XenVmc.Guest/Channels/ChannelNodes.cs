@@ -1,3 +1,5 @@
+using XenVmc.Rings;
+
 namespace XenVmc.Guest.Channels;
 
 /// <summary>
@@ -13,10 +15,6 @@ internal static class ChannelNodes
     public const string EventChannel = "event-channel";
     public const string State = "state";
 
-    /// <summary>Ring 0 carries low → high, ring 1 high → low.</summary>
-    public const int LowToHigh = 0;
-    public const int HighToLow = 1;
-
     /// <summary>Room for a 10-byte virtio-net header and a 64 KiB packet in one record.</summary>
-    public const int MaxRecordPayload = 10 + 65535;
+    public const int MaxRecordPayload = ChannelLayout.DefaultMaxPayload;
 }

@@ -31,14 +31,11 @@ internal static class ChannelOffer
             var highToLow = context.Platform.Grants.Share(peer, ringPages, writable: true);
             resources.Add(highToLow);
 
-            var window = new MemoryWindow(control.Address, control.Length);
-            ChannelControl.Initialize(window, log2, log2);
-            var view = new ChannelControl(window);
-            view.SetLive(ChannelSide.Low, 1);
-            view.SetLive(ChannelSide.High, 2);
+            // Initialize marks us connected and the peer not yet connected, as libvchan's server does.
+            var view = ChannelControl.Initialize(new MemoryWindow(control.Address, control.Length), log2, log2);
 
             await PublishAsync(context, peer, control, lowToHigh, highToLow, port, ct).ConfigureAwait(false);
-            var channel = new Channel(peer, ChannelSide.Low, control, lowToHigh, highToLow, port);
+            var channel = new Channel(peer, ChannelSide.Low, view, control, lowToHigh, highToLow, port);
             resources.Clear();
             try
             {
@@ -77,7 +74,7 @@ internal static class ChannelOffer
 
         await context.Store.TransactAsync(async tx =>
         {
-            await context.Store.RmAsync(dir, tx, ct).ConfigureAwait(false);
+            await context.RemoveAsync(dir, tx, ct).ConfigureAwait(false);
             foreach (var (leaf, value) in leaves)
             {
                 await context.Store.WriteAsync($"{dir}/{leaf}", value, tx, ct).ConfigureAwait(false);
@@ -96,7 +93,7 @@ internal static class ChannelOffer
         await using var watch = await context.Store.WatchAsync(answer, context.NextToken(), ct).ConfigureAwait(false);
         while (true)
         {
-            if (channel.Control.GetLive(ChannelSide.High) == 1 &&
+            if (channel.Control.GetLive(ChannelSide.High) == ChannelLiveness.Connected &&
                 await context.TryReadAsync(answer, ct).ConfigureAwait(false) == XenVmcPaths.Connected)
             {
                 return;

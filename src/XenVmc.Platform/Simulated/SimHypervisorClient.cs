@@ -27,7 +27,7 @@ public sealed class SimHypervisorClient : IGrantTable, IEventChannels, IDisposab
 
     public static SimHypervisorClient Connect(string path)
     {
-        var socket = new Socket(AddressFamily.Unix, SocketType.SeqPacket, ProtocolType.Unspecified);
+        var socket = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
         try
         {
             socket.Connect(new UnixDomainSocketEndPoint(path));

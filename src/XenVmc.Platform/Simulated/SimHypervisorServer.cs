@@ -70,7 +70,7 @@ public sealed partial class SimHypervisorServer : IAsyncDisposable
 
             string path = SocketPath(SocketDirectory, domid);
             File.Delete(path);
-            var listener = new Socket(AddressFamily.Unix, SocketType.SeqPacket, ProtocolType.Unspecified);
+            var listener = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
             listener.Bind(new UnixDomainSocketEndPoint(path));
             listener.Listen(16);
             var domain = new DomainListener(domid, path, listener);
