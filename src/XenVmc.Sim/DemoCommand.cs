@@ -26,7 +26,7 @@ internal static class DemoCommand
             {
                 var eth0Before = Measure.InterfaceBytes("xvmc-g1", "eth0");
                 var vmc0Before = Measure.InterfaceBytes("xvmc-g1", "vmc0");
-                var route = string.Join(, Shell.Run("ip", "-n", "xvmc-g1", "route", "get", "198.18.0.2").Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries).Take(3));
+                var route = string.Join(' ', Shell.Run("ip", "-n", "xvmc-g1", "route", "get", "198.18.0.2").Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries).Take(3));
                 double tcp = Measure.TcpGbps("xvmc-g1", "xvmc-g2", "198.18.0.2", seconds);
                 var (rtt, lost) = Measure.Ping("xvmc-g1", "198.18.0.2", 200);
                 var eth0 = Measure.InterfaceBytes("xvmc-g1", "eth0");
