@@ -29,8 +29,6 @@ public sealed class StoreServer : IAsyncDisposable
     /// <summary>Completes when the server has stopped: after <see cref="DisposeAsync"/>, or faulted if accepting failed.</summary>
     public Task Completion => _completion.Task;
 
-    internal StoreEngine Engine => _engine;
-
     /// <summary>Creates the socket (replacing a stale one) and the domain socket directory, and starts serving.</summary>
     public static Task<StoreServer> StartAsync(StoreOptions options, ILogger? logger = null)
     {
@@ -48,7 +46,6 @@ public sealed class StoreServer : IAsyncDisposable
         Directory.CreateDirectory(options.DomainSocketDirectory);
         var engine = new StoreEngine(options, logger);
         var listener = SocketListener.Start(options.SocketPath, 0, engine.Accept, logger);
-        engine.MainListener = listener;
         Log.Listening(logger, options.SocketPath, options.DomainSocketDirectory);
         return Task.FromResult(new StoreServer(engine, listener, created));
     }

@@ -1,12 +1,10 @@
 namespace XenVmc.XenStore;
 
 /// <summary>The live watches of one client, by token.</summary>
-/// <remarks>
-/// Design: the reader loop delivers while callers add and remove, so one small lock guards the
-/// dictionary; delivery only writes into unbounded channels, so the lock is never held across a wait.
-/// A watch is added before its WATCH request is sent: the xenbus device may queue the registration
-/// event ahead of the reply.
-/// </remarks>
+// Design: the reader loop delivers while callers add and remove, so one small lock guards the
+// dictionary; delivery only writes into unbounded channels, so the lock is never held across a wait.
+// A watch is added before its WATCH request is sent: the xenbus device may queue the registration
+// event ahead of the reply.
 internal sealed class WatchTable
 {
     private readonly Lock _lock = new();

@@ -9,16 +9,14 @@ namespace XenVmc.XenStore;
 /// A connection to XenStore speaking the xs_wire protocol: over xenstored's unix socket (dom0, or a
 /// simulated domain socket) or over /dev/xen/xenbus (a guest).
 /// </summary>
-/// <remarks>
-/// Design: requests are pipelined. Each call takes a fresh req_id, parks a completion in
-/// <see cref="_pending"/> and queues its frame; one writer loop drains the queue onto the transport
-/// (coalescing frames where the transport allows), one reader loop parses the byte stream and
-/// completes the call whose req_id the reply carries, or hands a watch event to the
-/// <see cref="XsWatch"/> owning its token through an unbounded channel, so a slow consumer of events
-/// never stalls replies. Any transport error or protocol violation from the server is fatal to the
-/// connection: <see cref="Closed"/> faults with it, every pending call fails with it, watch channels
-/// complete with it. Completions run asynchronously so user continuations never run on the reader loop.
-/// </remarks>
+// Design: requests are pipelined. Each call takes a fresh req_id, parks a completion in
+// _pending and queues its frame; one writer loop drains the queue onto the transport
+// (coalescing frames where the transport allows), one reader loop parses the byte stream and
+// completes the call whose req_id the reply carries, or hands a watch event to the
+// XsWatch owning its token through an unbounded channel, so a slow consumer of events
+// never stalls replies. Any transport error or protocol violation from the server is fatal to the
+// connection: Closed faults with it, every pending call fails with it, watch channels
+// complete with it. Completions run asynchronously so user continuations never run on the reader loop.
 public sealed partial class XenStoreClient : IAsyncDisposable
 {
     private readonly IXsTransport _transport;

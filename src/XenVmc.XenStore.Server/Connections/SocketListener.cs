@@ -7,7 +7,7 @@ namespace XenVmc.XenStore.Server.Connections;
 /// A listening unix socket whose every connection speaks for one domain: the main socket for Dom0,
 /// or <c>&lt;dir&gt;/N</c> for domain N.
 /// </summary>
-/// <remarks>Design: one accept loop per socket; each accepted connection runs on its own, so a slow client never delays accept.</remarks>
+// Design: one accept loop per socket; each accepted connection runs on its own, so a slow client never delays accept.
 internal sealed class SocketListener
 {
     private readonly Socket _socket;

@@ -11,15 +11,13 @@ namespace XenVmc.XenStore.Server.Connections;
 /// <summary>
 /// One client connection: Dom0 on the main socket, or domain N on its own socket.
 /// </summary>
-/// <remarks>
-/// Design: a reader loop parses frames and hands each request to the engine, which handles it under
-/// the engine lock and queues the reply (and any watch events, for this or other connections) on the
-/// output queues without waiting. A writer loop drains this connection's queue onto the socket.
-/// The queue is bounded in bytes: a client that stops reading is disconnected, never waited for, so it
-/// cannot stall the store. For an unprivileged domain the reader also stops taking requests while
-/// <see cref="StoreQuotas.OutstandingRequests"/> replies are unsent, as xenstored's domain_can_read does.
-/// The state below the "engine lock" line is only touched under the engine lock.
-/// </remarks>
+// Design: a reader loop parses frames and hands each request to the engine, which handles it under
+// the engine lock and queues the reply (and any watch events, for this or other connections) on the
+// output queues without waiting. A writer loop drains this connection's queue onto the socket.
+// The queue is bounded in bytes: a client that stops reading is disconnected, never waited for, so it
+// cannot stall the store. For an unprivileged domain the reader also stops taking requests while
+// OutstandingRequests replies are unsent, as xenstored's domain_can_read does.
+// The state below the "engine lock" line is only touched under the engine lock.
 internal sealed partial class StoreConnection
 {
     private const int WriteBatchBytes = 64 * 1024;

@@ -11,9 +11,6 @@ internal sealed partial class StoreEngine
     private const string IntroduceDomain = "@introduceDomain";
     private const string ReleaseDomain = "@releaseDomain";
 
-    /// <summary>Dom0's socket; set by <see cref="StoreServer"/> so it is never mistaken for a domain's.</summary>
-    internal SocketListener? MainListener { get; set; }
-
     /// <summary>
     /// do_introduce(): <c>domid\0mfn\0port\0</c>. A new domain gets its socket and fires
     /// @introduceDomain; introducing one again resets its connections (watches and transactions

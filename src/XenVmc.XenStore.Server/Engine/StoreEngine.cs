@@ -12,14 +12,12 @@ namespace XenVmc.XenStore.Server.Engine;
 /// <summary>
 /// The store: tree, domains, watches, transactions, and the handling of every request type.
 /// </summary>
-/// <remarks>
-/// Design: like xenstored, which is single-threaded, every request is handled start to finish under
-/// one lock, so each is atomic and all connections see one order of changes. Handling never waits:
-/// replies and events are appended to connection output queues and written by each connection's own
-/// writer loop outside the lock. Sockets are opened and closed from inside the lock (INTRODUCE,
-/// RELEASE) but closing only signals the connection; its reader loop cleans up later via
-/// <see cref="Disconnect"/>.
-/// </remarks>
+// Design: like xenstored, which is single-threaded, every request is handled start to finish under
+// one lock, so each is atomic and all connections see one order of changes. Handling never waits:
+// replies and events are appended to connection output queues and written by each connection's own
+// writer loop outside the lock. Sockets are opened and closed from inside the lock (INTRODUCE,
+// RELEASE) but closing only signals the connection; its reader loop cleans up later via
+// Disconnect.
 internal sealed partial class StoreEngine
 {
     private readonly Lock _lock = new();
@@ -39,8 +37,6 @@ internal sealed partial class StoreEngine
         _global = new GlobalView(_database, _watches);
         SetupStructure();
     }
-
-    internal StoreDatabase Database => _database;
 
     /// <summary>A socket listener accepted a client for <paramref name="domid"/>.</summary>
     public void Accept(Socket socket, uint domid)

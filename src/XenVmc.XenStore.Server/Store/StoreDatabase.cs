@@ -7,11 +7,9 @@ namespace XenVmc.XenStore.Server.Store;
 /// The committed tree: a flat map from canonical path to node, like xenstored's hashtable, plus the
 /// generation counter and the domains. Used only under the engine lock.
 /// </summary>
-/// <remarks>
-/// Design: the map is immutable, so starting a transaction is taking a reference (a true snapshot) and
-/// a write replaces the reference. Node counts per owner live in <see cref="DomainState"/> for
-/// domains, as xenstored accounts them.
-/// </remarks>
+// Design: the map is immutable, so starting a transaction is taking a reference (a true snapshot) and
+// a write replaces the reference. Node counts per owner live in DomainState for
+// domains, as xenstored accounts them.
 internal sealed class StoreDatabase
 {
     /// <summary>xenstored's NO_GENERATION: the generation recorded for a node that did not exist.</summary>

@@ -6,12 +6,10 @@ namespace XenVmc.XenStore.Server.Watches;
 /// <summary>
 /// All watches of all connections, indexed by watched path. Used only under the engine lock.
 /// </summary>
-/// <remarks>
-/// Design: xenstored scans every watch of every connection per change. Here a change looks up only the
-/// paths that can match it — the node for an exact event, the node and its ancestors otherwise — so
-/// fan-out costs the path depth plus the watches that actually match, whatever the size of the tree.
-/// Delivery only appends to the watcher's output queue and never waits.
-/// </remarks>
+// Design: xenstored scans every watch of every connection per change. Here a change looks up only the
+// paths that can match it — the node for an exact event, the node and its ancestors otherwise — so
+// fan-out costs the path depth plus the watches that actually match, whatever the size of the tree.
+// Delivery only appends to the watcher's output queue and never waits.
 internal sealed class WatchRegistry
 {
     private readonly Dictionary<string, List<Watch>> _byPath = new(StringComparer.Ordinal);

@@ -8,13 +8,11 @@ namespace XenVmc.XenStore.Transport;
 /// <summary>
 /// /dev/xen/xenbus, the guest kernel's multiplexer onto the domain's one xenstore ring.
 /// </summary>
-/// <remarks>
-/// Design: the device has no async API, so a dedicated thread blocks in poll() on the device and on an
-/// eventfd used only to wake it for shutdown, reads whatever the kernel queued (reads may split and
-/// join messages: the caller parses a byte stream), and hands the chunks over through an unbounded
-/// channel. Writes are plain write() calls from the client's writer loop, one message each, because the
-/// driver acts on the first complete message of a write and drops the rest of it.
-/// </remarks>
+// Design: the device has no async API, so a dedicated thread blocks in poll() on the device and on an
+// eventfd used only to wake it for shutdown, reads whatever the kernel queued (reads may split and
+// join messages: the caller parses a byte stream), and hands the chunks over through an unbounded
+// channel. Writes are plain write() calls from the client's writer loop, one message each, because the
+// driver acts on the first complete message of a write and drops the rest of it.
 internal sealed class XenbusDeviceTransport : IXsTransport
 {
     private const int ReadChunk = Protocol.XsLimits.DeviceMessageMax;
