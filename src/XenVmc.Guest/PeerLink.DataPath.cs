@@ -8,7 +8,7 @@ namespace XenVmc.Guest;
 internal sealed partial class PeerLink
 {
     /// <summary>How long the TUN reader waits for ring space before it drops a packet for this peer.</summary>
-    private const int SpaceWaitMs = 2;
+    private const int SpaceWaitMs = 10;
 
     /// <summary>
     /// Puts one record (virtio-net header + packet, as read from the TUN) on the ring. Called by
@@ -99,9 +99,13 @@ internal sealed partial class PeerLink
 
     /// <summary>
     /// The receive thread: drain the ring into the TUN, sleep on the event channel when empty.
-    /// Every record is copied into a private buffer before it is checked, so the peer cannot
-    /// change a packet between the check and the write.
     /// </summary>
+    /// <remarks>
+    /// The peer can rewrite shared memory at any moment, so a record's headers are copied into a
+    /// private buffer, checked there, and those private bytes are what the TUN gets; only the
+    /// payload after them is handed to the kernel straight from shared memory (one writev), so a
+    /// peer changing it can hurt only its own packet, never the addresses we checked.
+    /// </remarks>
     private void ReceiveLoop()
     {
         var channel = _channel!;
@@ -112,14 +116,12 @@ internal sealed partial class PeerLink
             var status = consumer.TryRead(out var record);
             if (status == RingReadStatus.Record)
             {
-                int length = record.Payload.Length;
-                record.Payload.CopyTo(buffer);
+                Deliver(record.Payload, buffer);
                 if (consumer.Release())
                 {
                     channel.Port.Notify();
                 }
 
-                Deliver(buffer.AsSpan(0, length));
                 continue;
             }
 
@@ -148,19 +150,33 @@ internal sealed partial class PeerLink
         }
     }
 
-    private void Deliver(ReadOnlySpan<byte> record)
+    /// <summary>Bytes of each record copied privately before checking: any IPv4/IPv6 header chain a real stack sends, plus TCP's.</summary>
+    private const int PrivateHeaderBytes = VirtioNetHeader.Size + 256;
+
+    /// <summary>Longest transport header the parser looks at (TCP with options).</summary>
+    private const int MaxTransportHeader = 60;
+
+    private void Deliver(ReadOnlySpan<byte> shared, byte[] buffer)
     {
-        if (record.Length < VirtioNetHeader.Size)
+        int length = shared.Length;
+        if (length < VirtioNetHeader.Size)
         {
             Counters.RxMalformed[(int)PacketDropReason.Truncated]++;
             return;
         }
 
-        var packet = record[VirtioNetHeader.Size..];
-        var reason = PacketParser.TryParse(packet, out var info);
-        if (reason == PacketDropReason.None)
+        int copied = Math.Min(length, PrivateHeaderBytes);
+        shared[..copied].CopyTo(buffer);
+        var record = buffer.AsSpan(0, length);
+        var reason = Check(record, out var info);
+
+        // The parser may have looked past the private bytes (a long IPv6 extension chain), where
+        // the buffer holds an older packet: then check a private copy of the whole record.
+        if (copied < length && (reason != PacketDropReason.None || VirtioNetHeader.Size + info.TransportOffset + MaxTransportHeader > copied))
         {
-            reason = PacketParser.ValidateVnet(record[..VirtioNetHeader.Size], info);
+            shared.CopyTo(buffer);
+            copied = length;
+            reason = Check(record, out info);
         }
 
         if (reason != PacketDropReason.None)
@@ -181,13 +197,23 @@ internal sealed partial class PeerLink
             return;
         }
 
-        if (!_dataPath.WriteToTun(record[..(VirtioNetHeader.Size + info.Length)]))
+        int end = VirtioNetHeader.Size + info.Length;
+        bool written = copied >= end
+            ? _dataPath.WriteToTun(record[..end], default)
+            : _dataPath.WriteToTun(record[..copied], shared[copied..end]);
+        if (!written)
         {
             Counters.RxTunErrors++;
             return;
         }
 
         Counters.RxPackets++;
-        Counters.RxBytes += record.Length;
+        Counters.RxBytes += end;
+    }
+
+    private static PacketDropReason Check(ReadOnlySpan<byte> record, out PacketInfo info)
+    {
+        var reason = PacketParser.TryParse(record[VirtioNetHeader.Size..], out info);
+        return reason != PacketDropReason.None ? reason : PacketParser.ValidateVnet(record[..VirtioNetHeader.Size], info);
     }
 }

@@ -83,11 +83,20 @@ internal sealed class GuestDataPath : IDisposable
 
     public bool IsLocalAddress(IpKey address) => Volatile.Read(ref _localAddresses).Contains(address);
 
-    public bool WriteToTun(ReadOnlySpan<byte> record)
+    /// <summary>Writes one packet made of two parts (private headers, then payload) with one writev.</summary>
+    public bool WriteToTun(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
     {
         try
         {
-            _tun.Write(record);
+            if (second.IsEmpty)
+            {
+                _tun.Write(first);
+            }
+            else
+            {
+                _tun.Write(first, second);
+            }
+
             return true;
         }
         catch (LinuxException e)
