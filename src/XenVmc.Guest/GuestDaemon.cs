@@ -36,8 +36,8 @@ public sealed class GuestDaemon
         var context = new GuestContext(domid, store, platform, options, log);
         using var tun = TunDevice.Open(options.Interface, new TunOpenOptions { VnetHeader = true, NonBlocking = true });
         NetworkInterfaces.SetMtu(tun.Name, options.Mtu);
+        ConfigureSysctls(tun.Name);
         NetworkInterfaces.SetUp(tun.Name, true);
-        LoosenReversePathFilter(tun.Name);
         using var routes = new RouteManager(RtNetlink.Open(), tun.IfIndex, options.RouteProtocol);
         int flushed = routes.Flush();
         if (flushed > 0)
@@ -165,16 +165,22 @@ public sealed class GuestDaemon
 
     /// <summary>
     /// Packets from a peer arrive on the TUN with the peer's eth0 address as source; strict
-    /// reverse-path filtering would drop them until our own route to that peer exists.
+    /// reverse-path filtering would drop them until our own route to that peer exists, so it is
+    /// loosened on the TUN. The TUN needs no IPv6 link-local address: without one the kernel
+    /// sends no router or neighbour solicitations into it.
     /// </summary>
-    private static void LoosenReversePathFilter(string name)
+    private static void ConfigureSysctls(string name)
     {
-        try
+        foreach (var (path, value) in new[] { ($"/proc/sys/net/ipv4/conf/{name}/rp_filter", "2"), ($"/proc/sys/net/ipv6/conf/{name}/addr_gen_mode", "1") })
         {
-            File.WriteAllText($"/proc/sys/net/ipv4/conf/{name}/rp_filter", "2");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
+            try
+            {
+                File.WriteAllText(path, value);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A read-only /proc/sys (a sandbox) leaves the defaults; the bypass still works.
+            }
         }
     }
 }
