@@ -1,5 +1,5 @@
-using XenVmc.XenStore;
 using System.Diagnostics;
+using XenVmc.XenStore;
 
 namespace XenVmc.NetnsTests;
 
