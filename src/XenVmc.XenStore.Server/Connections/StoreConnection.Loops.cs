@@ -85,7 +85,23 @@ internal sealed partial class StoreConnection
         }
     }
 
+    /// <summary>
+    /// A failed write ends the whole connection: otherwise the reader of an unprivileged domain would
+    /// wait forever for outstanding-request slots that only sent replies give back.
+    /// </summary>
     private async Task WriteLoopAsync()
+    {
+        try
+        {
+            await WriteFramesAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (!Closing && e is SocketException or IOException or ObjectDisposedException)
+        {
+            Abort($"write failed: {e.Message}");
+        }
+    }
+
+    private async Task WriteFramesAsync()
     {
         byte[] batch = new byte[WriteBatchBytes];
         CancellationToken stop = _stop.Token;
