@@ -89,4 +89,22 @@ public sealed class PermissionsTests
         await store.IntroduceGuestAsync(dom0, 8);
         Assert.Equal("@introduceDomain", await XsWatchTests.Next(special));
     }
+
+    [Fact]
+    public async Task Set_target_gives_a_stub_domain_its_targets_rights()
+    {
+        await using TestStore store = await TestStore.StartAsync();
+        XenStoreClient dom0 = store.Dom0();
+        XenStoreClient stub = await store.IntroduceGuestAsync(dom0, 3);
+        await store.IntroduceGuestAsync(dom0, 4);
+        await dom0.WriteAsync("/local/domain/4/data/disk", "d");
+        await dom0.SetPermissionsAsync("/local/domain/4/data/disk", [new XsPermission(XsAccess.None, 4)]);
+        Assert.Equal(XsError.EACCES, (await Assert.ThrowsAsync<XenStoreException>(() => stub.ReadAsync("/local/domain/4/data/disk"))).Error);
+
+        using var raw = new RawConnection(store.RawDom0());
+        Assert.Equal(Hex.Of(RawConnection.Frame(16, 1, 0, "ENOENT\0")), await raw.ExchangeAsync(RawConnection.Frame(19, 1, 0, "3\0" + "9\0")));
+        Assert.Equal(Hex.Of(RawConnection.Frame(19, 2, 0, "OK\0")), await raw.ExchangeAsync(RawConnection.Frame(19, 2, 0, "3\0" + "4\0")));
+        Assert.Equal("d", await stub.ReadStringAsync("/local/domain/4/data/disk"));
+        await stub.WriteAsync("/local/domain/4/data/disk", "written by the stub");
+    }
 }
