@@ -22,7 +22,9 @@ internal static class PairingPolicy
                 continue;
             }
 
-            var bridges = guest.Vifs.Where(v => v.Online).Select(v => v.Bridge).Where(b => b.Length > 0).ToHashSet();
+            // Only bridges where Dom0 knows this guest's address count: the same test the peer is
+            // held to below, so pairing is always mutual.
+            var bridges = guest.Vifs.Where(v => v.Online && v.Addresses.Count > 0).Select(v => v.Bridge).Where(b => b.Length > 0).ToHashSet();
             foreach (var other in eligible)
             {
                 if (other.Domid == guest.Domid)

@@ -38,8 +38,15 @@ internal sealed class Channel : IDisposable
 
     public IEventPort Port { get; }
 
+    private int _disposed;
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         // Say goodbye in the shared page first, then let go of the port and the pages.
         Control.SetLive(Side, ChannelLiveness.Gone);
         Port.Notify();

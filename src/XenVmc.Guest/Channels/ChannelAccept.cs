@@ -18,11 +18,19 @@ internal static class ChannelAccept
         string offerDir = XenVmcPaths.Channel(peer, context.Domid);
         string offerState = offerDir + "/" + ChannelNodes.State;
         await using var watch = await context.Store.WatchAsync(offerState, context.NextToken(), ct).ConfigureAwait(false);
+        string? lastRefused = null;
         while (true)
         {
             if (await context.TryReadAsync(offerState, ct).ConfigureAwait(false) == XenVmcPaths.Offered)
             {
-                var offer = await ReadOfferAsync(context, offerDir, ct).ConfigureAwait(false);
+                var (offer, text) = await ReadOfferAsync(context, offerDir, ct).ConfigureAwait(false);
+                if (offer is null && text != lastRefused)
+                {
+                    // Once per distinct bad offer: a peer rewriting garbage cannot flood the log.
+                    lastRefused = text;
+                    context.Log.OfferRejected(offerDir, $"a reference or the port is missing or not a number ({text})");
+                }
+
                 if (offer is not null)
                 {
                     var channel = Map(context, peer, offer);
@@ -46,8 +54,8 @@ internal static class ChannelAccept
 
     private sealed record Offer(uint ControlRef, uint[] Ring0Refs, uint[] Ring1Refs, uint Port);
 
-    /// <summary>Reads the offer; a value that does not parse is the peer's fault: null, logged.</summary>
-    private static async Task<Offer?> ReadOfferAsync(GuestContext context, string dir, CancellationToken ct)
+    /// <summary>Reads the offer; a value that does not parse is the peer's fault: null, with the text read for the log.</summary>
+    private static async Task<(Offer? Offer, string Text)> ReadOfferAsync(GuestContext context, string dir, CancellationToken ct)
     {
         string? controlRef = await context.TryReadAsync(dir + "/" + ChannelNodes.ControlRef, ct).ConfigureAwait(false);
         string? ring0 = await context.TryReadAsync(dir + "/" + ChannelNodes.Ring0Refs, ct).ConfigureAwait(false);
@@ -57,12 +65,14 @@ internal static class ChannelAccept
         if (!TryParseU32(controlRef, out uint control) || !TryParseRefs(ring0, maxPages, out var refs0) ||
             !TryParseRefs(ring1, maxPages, out var refs1) || !TryParseU32(port, out uint evtchn) || evtchn == 0)
         {
-            context.Log.OfferRejected(dir, "a reference or the port is missing or not a number");
-            return null;
+            string text = $"control-ref={Shorten(controlRef)} ring0-refs={Shorten(ring0)} ring1-refs={Shorten(ring1)} event-channel={Shorten(port)}";
+            return (null, text);
         }
 
-        return new Offer(control, refs0, refs1, evtchn);
+        return (new Offer(control, refs0, refs1, evtchn), "");
     }
+
+    private static string Shorten(string? value) => value is null ? "(none)" : value.Length <= 40 ? value : value[..40] + "…";
 
     private static Channel Map(GuestContext context, ushort peer, Offer offer)
     {

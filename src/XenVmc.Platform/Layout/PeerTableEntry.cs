@@ -36,7 +36,7 @@ public sealed partial record PeerTableEntry(ushort Domid, IReadOnlyList<IPAddres
             // xl accepts "a.b.c.d/prefix" in vif ip=; the route is to the host address either way.
             string host = part.Split('/')[0];
             bool looksRight = host.Contains(':') || DottedQuad().IsMatch(host);
-            if (!looksRight || !IPAddress.TryParse(host, out var address) ||
+            if (!looksRight || !IPAddress.TryParse(host, out var address) || address.IsIPv4MappedToIPv6 ||
                 IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.IsIPv6Multicast ||
                 (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && address.GetAddressBytes()[0] >= 224))
             {
@@ -63,10 +63,11 @@ public sealed partial record PeerTableEntry(ushort Domid, IReadOnlyList<IPAddres
 
     public static bool IsValidMac(string? text) => text is not null && MacPattern().IsMatch(text);
 
-    // IPAddress.TryParse takes "10" or "10.1" as IPv4 shorthands; XenStore addresses are never that.
-    [GeneratedRegex(@"^\d{1,3}(\.\d{1,3}){3}$", RegexOptions.CultureInvariant)]
+    // IPAddress.TryParse takes "10" or "10.1" as IPv4 shorthands and "010" as octal; the Linux
+    // tools (inet_pton) refuse both, so a XenStore address is four plain decimal octets.
+    [GeneratedRegex(@"^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}\z", RegexOptions.CultureInvariant)]
     private static partial Regex DottedQuad();
 
-    [GeneratedRegex("^[0-9a-f]{2}(:[0-9a-f]{2}){5}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[0-9a-f]{2}(:[0-9a-f]{2}){5}\z", RegexOptions.CultureInvariant)]
     private static partial Regex MacPattern();
 }

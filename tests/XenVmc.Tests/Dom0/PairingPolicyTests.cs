@@ -128,7 +128,7 @@ public sealed class PairingPolicyTests
         Assert.False(tables[1].ContainsKey(2), "Dom0 knows no address of domain 2 to route by");
     }
 
-    [Fact(Skip = "bug: PairingPolicy.Compute lists peers on every bridge the guest has an online vif on, even one where Dom0 knows no address of the guest, so the peer never lists it back")]
+    [Fact]
     public void Pairing_IsSymmetric()
     {
         // A guest listed on one side only negotiates with a peer that never hears of it.
