@@ -22,14 +22,7 @@ namespace XenVmc.Rings;
 public sealed unsafe class RingConsumer
 {
     private readonly ChannelControl _control;
-    private readonly byte* _data;
-    private readonly uint* _sharedProd;
-    private readonly uint* _sharedProducerWaiting;
-    private readonly uint* _sharedCons;
-    private readonly uint* _sharedConsumerSleeping;
-    private readonly uint _size;
-    private readonly uint _mask;
-    private readonly int _maxPayload;
+    private readonly RingShared _shared;
 
     private uint _prod;
     private uint _read;
@@ -38,18 +31,11 @@ public sealed unsafe class RingConsumer
 
     public RingConsumer(ChannelControl control, int ring, MemoryWindow data, int maxPayload)
     {
-        _size = RingGeometry.CheckAndGetSize(control, ring, data, maxPayload);
+        _shared = new RingShared(control, ring, data, maxPayload);
         _control = control;
-        _mask = _size - 1;
-        _maxPayload = maxPayload;
-        _data = data.Pointer;
-        _sharedProd = control.Field(ChannelLayout.ProducerIndexOffset(ring));
-        _sharedProducerWaiting = control.Field(ChannelLayout.ProducerWaitingOffset(ring));
-        _sharedCons = control.Field(ChannelLayout.ConsumerIndexOffset(ring));
-        _sharedConsumerSleeping = control.Field(ChannelLayout.ConsumerSleepingOffset(ring));
 
         // Start at the published cons (zero on a fresh channel); prod is checked against it on the first read.
-        _cons = Volatile.Read(ref Unsafe.AsRef<uint>(_sharedCons));
+        _cons = Volatile.Read(ref Unsafe.AsRef<uint>(_shared.Cons));
         _read = _cons;
         _prod = _cons;
         _corrupt = !RingGeometry.IsAligned(_cons);
@@ -57,9 +43,9 @@ public sealed unsafe class RingConsumer
 
     public ChannelControl Control => _control;
 
-    public int MaxPayload => _maxPayload;
+    public int MaxPayload => _shared.MaxPayload;
 
-    public int Capacity => (int)_size;
+    public int Capacity => (int)_shared.Size;
 
     /// <summary>True once the peer has broken the protocol; every later read fails.</summary>
     public bool IsPeerCorrupt => _corrupt;
@@ -96,9 +82,9 @@ public sealed unsafe class RingConsumer
             }
 
             uint available = _prod - _read;
-            uint position = _read & _mask;
-            uint tail = _size - position;
-            byte* header = _data + position;
+            uint position = _read & _shared.Mask;
+            uint tail = _shared.Size - position;
+            byte* header = _shared.Data + position;
 
             // Each header word read once; the peer may be rewriting them as we look.
             uint length = Volatile.Read(ref Unsafe.AsRef<uint>(header));
@@ -115,7 +101,7 @@ public sealed unsafe class RingConsumer
                 continue;
             }
 
-            if (kind != ChannelLayout.RecordKindPacket || length > (uint)_maxPayload)
+            if (kind != ChannelLayout.RecordKindPacket || length > (uint)_shared.MaxPayload)
             {
                 return Corrupt();
             }
@@ -151,8 +137,8 @@ public sealed unsafe class RingConsumer
         // Interlocked.Exchange fences both ways, so the same instruction also orders the cons
         // store before the producerWaiting load below, pairing with the fence in
         // RingProducer.PrepareToWaitForSpace (set flag, fence, re-read cons).
-        Interlocked.Exchange(ref Unsafe.AsRef<uint>(_sharedCons), _cons);
-        ref uint waiting = ref Unsafe.AsRef<uint>(_sharedProducerWaiting);
+        Interlocked.Exchange(ref Unsafe.AsRef<uint>(_shared.Cons), _cons);
+        ref uint waiting = ref Unsafe.AsRef<uint>(_shared.ProducerWaiting);
         return Volatile.Read(ref waiting) != 0 && Interlocked.Exchange(ref waiting, 0) != 0;
     }
 
@@ -179,7 +165,7 @@ public sealed unsafe class RingConsumer
             return false;
         }
 
-        ref uint sleeping = ref Unsafe.AsRef<uint>(_sharedConsumerSleeping);
+        ref uint sleeping = ref Unsafe.AsRef<uint>(_shared.ConsumerSleeping);
 
         // The lost-wakeup race: if we only looked at prod and then slept, a record published
         // between the look and the sleep would find the flag clear, the producer would not send
@@ -200,9 +186,9 @@ public sealed unsafe class RingConsumer
     {
         // Read once; acquire, so the record bytes read after it are at least as new as this prod
         // (the producer wrote them before its release store of prod).
-        uint prod = Volatile.Read(ref Unsafe.AsRef<uint>(_sharedProd));
+        uint prod = Volatile.Read(ref Unsafe.AsRef<uint>(_shared.Prod));
         uint filled = prod - _cons;
-        if (!RingGeometry.IsAligned(prod) || filled > _size || filled < _prod - _cons)
+        if (!RingGeometry.IsAligned(prod) || filled > _shared.Size || filled < _prod - _cons)
         {
             _corrupt = true;
             return false;

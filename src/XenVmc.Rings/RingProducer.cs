@@ -21,14 +21,7 @@ namespace XenVmc.Rings;
 public sealed unsafe class RingProducer
 {
     private readonly ChannelControl _control;
-    private readonly byte* _data;
-    private readonly uint* _sharedProd;
-    private readonly uint* _sharedProducerWaiting;
-    private readonly uint* _sharedCons;
-    private readonly uint* _sharedConsumerSleeping;
-    private readonly uint _size;
-    private readonly uint _mask;
-    private readonly int _maxPayload;
+    private readonly RingShared _shared;
 
     private uint _prod;
     private uint _cons;
@@ -36,27 +29,20 @@ public sealed unsafe class RingProducer
 
     public RingProducer(ChannelControl control, int ring, MemoryWindow data, int maxPayload)
     {
-        _size = RingGeometry.CheckAndGetSize(control, ring, data, maxPayload);
+        _shared = new RingShared(control, ring, data, maxPayload);
         _control = control;
-        _mask = _size - 1;
-        _maxPayload = maxPayload;
-        _data = data.Pointer;
-        _sharedProd = control.Field(ChannelLayout.ProducerIndexOffset(ring));
-        _sharedProducerWaiting = control.Field(ChannelLayout.ProducerWaitingOffset(ring));
-        _sharedCons = control.Field(ChannelLayout.ConsumerIndexOffset(ring));
-        _sharedConsumerSleeping = control.Field(ChannelLayout.ConsumerSleepingOffset(ring));
 
         // Start from the indices as they are (zero on a fresh channel); read once and check as a pair.
-        _prod = Volatile.Read(ref Unsafe.AsRef<uint>(_sharedProd));
-        _cons = Volatile.Read(ref Unsafe.AsRef<uint>(_sharedCons));
-        _corrupt = !RingGeometry.IsAligned(_prod) || !RingGeometry.IsAligned(_cons) || _prod - _cons > _size;
+        _prod = Volatile.Read(ref Unsafe.AsRef<uint>(_shared.Prod));
+        _cons = Volatile.Read(ref Unsafe.AsRef<uint>(_shared.Cons));
+        _corrupt = !RingGeometry.IsAligned(_prod) || !RingGeometry.IsAligned(_cons) || _prod - _cons > _shared.Size;
     }
 
     public ChannelControl Control => _control;
 
-    public int MaxPayload => _maxPayload;
+    public int MaxPayload => _shared.MaxPayload;
 
-    public int Capacity => (int)_size;
+    public int Capacity => (int)_shared.Size;
 
     /// <summary>True once the peer has broken the protocol; every later write fails.</summary>
     public bool IsPeerCorrupt => _corrupt;
@@ -73,23 +59,23 @@ public sealed unsafe class RingProducer
         }
 
         long length = (long)first.Length + second.Length;
-        if (length > _maxPayload)
+        if (length > _shared.MaxPayload)
         {
             return RingWriteStatus.TooLarge;
         }
 
         uint recordSize = RingGeometry.RecordSize((int)length);
-        uint position = _prod & _mask;
-        uint tail = _size - position;
+        uint position = _prod & _shared.Mask;
+        uint tail = _shared.Size - position;
         uint required = Required(recordSize, tail);
-        if (_size - (_prod - _cons) < required)
+        if (_shared.Size - (_prod - _cons) < required)
         {
             if (!RefreshCons())
             {
                 return RingWriteStatus.PeerCorrupt;
             }
 
-            if (_size - (_prod - _cons) < required)
+            if (_shared.Size - (_prod - _cons) < required)
             {
                 return RingWriteStatus.Full;
             }
@@ -98,11 +84,11 @@ public sealed unsafe class RingProducer
         if (recordSize > tail)
         {
             // A record never wraps: fill the tail with padding and start again at offset 0.
-            WriteHeader(_data + position, tail - ChannelLayout.RecordHeaderSize, ChannelLayout.RecordKindPadding);
+            WriteHeader(_shared.Data + position, tail - ChannelLayout.RecordHeaderSize, ChannelLayout.RecordKindPadding);
             position = 0;
         }
 
-        byte* record = _data + position;
+        byte* record = _shared.Data + position;
         WriteHeader(record, (uint)length, ChannelLayout.RecordKindPacket);
         first.CopyTo(new Span<byte>(record + ChannelLayout.RecordHeaderSize, first.Length));
         second.CopyTo(new Span<byte>(record + ChannelLayout.RecordHeaderSize + first.Length, second.Length));
@@ -110,7 +96,7 @@ public sealed unsafe class RingProducer
 
         // Write data, then publish prod: Volatile.Write is a release store, so the header and
         // payload stores above are visible to the consumer before the new prod is.
-        Volatile.Write(ref Unsafe.AsRef<uint>(_sharedProd), _prod);
+        Volatile.Write(ref Unsafe.AsRef<uint>(_shared.Prod), _prod);
         return RingWriteStatus.Written;
     }
 
@@ -125,7 +111,7 @@ public sealed unsafe class RingProducer
         // load could be satisfied before our prod store is visible, both sides would miss each
         // other, and the consumer would sleep on data that is already there.
         Interlocked.MemoryBarrier();
-        ref uint sleeping = ref Unsafe.AsRef<uint>(_sharedConsumerSleeping);
+        ref uint sleeping = ref Unsafe.AsRef<uint>(_shared.ConsumerSleeping);
 
         // Plain load first, so a consumer that is awake costs a read of its line, not a locked write.
         return Volatile.Read(ref sleeping) != 0 && Interlocked.Exchange(ref sleeping, 0) != 0;
@@ -140,21 +126,21 @@ public sealed unsafe class RingProducer
     public bool PrepareToWaitForSpace(int payloadLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(payloadLength, _maxPayload);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(payloadLength, _shared.MaxPayload);
         if (_corrupt)
         {
             return false;
         }
 
-        uint required = Required(RingGeometry.RecordSize(payloadLength), _size - (_prod & _mask));
-        ref uint waiting = ref Unsafe.AsRef<uint>(_sharedProducerWaiting);
+        uint required = Required(RingGeometry.RecordSize(payloadLength), _shared.Size - (_prod & _shared.Mask));
+        ref uint waiting = ref Unsafe.AsRef<uint>(_shared.ProducerWaiting);
 
         // Interlocked.Exchange is a full fence: the flag is visible before cons is re-read. The
         // consumer publishes cons and then fetch-and-clears this flag behind its own full fence,
         // so either it sees the flag and sends an event, or we see its new cons here. Checking
         // only before setting the flag would lose the wakeup that falls between the two.
         Interlocked.Exchange(ref waiting, 1);
-        if (!RefreshCons() || _size - (_prod - _cons) >= required)
+        if (!RefreshCons() || _shared.Size - (_prod - _cons) >= required)
         {
             Volatile.Write(ref waiting, 0);
             return false;
@@ -174,7 +160,7 @@ public sealed unsafe class RingProducer
     private bool RefreshCons()
     {
         // Read once; acquire, so our later stores into the freed space cannot move before it.
-        uint cons = Volatile.Read(ref Unsafe.AsRef<uint>(_sharedCons));
+        uint cons = Volatile.Read(ref Unsafe.AsRef<uint>(_shared.Cons));
         if (!RingGeometry.IsAligned(cons) || cons - _cons > _prod - _cons)
         {
             _corrupt = true;
