@@ -1,5 +1,4 @@
 using XenVmc.XenStore.Transport;
-using static XenVmc.XenStore.Interop.Interop;
 
 namespace XenVmc.XenStore;
 
@@ -67,6 +66,5 @@ public sealed partial class XenStoreClient
     /// <summary>For tests: a client over any transport, e.g. the xenbus transport over a socket pair.</summary>
     internal static XenStoreClient FromTransport(IXsTransport transport) => new(transport);
 
-    private static bool IsSocket(string path) =>
-        StatxPath(AT_FDCWD, path, 0, STATX_TYPE, out Statx st) == 0 && (st.Mode & S_IFMT) == S_IFSOCK;
+    private static bool IsSocket(string path) => Linux.FileDescriptor.IsSocket(path);
 }

@@ -1,7 +1,5 @@
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
-using XenVmc.XenStore.Interop;
-using static XenVmc.XenStore.Interop.Interop;
+using XenVmc.Linux;
 
 namespace XenVmc.XenStore.Transport;
 
@@ -17,23 +15,18 @@ internal sealed class XenbusDeviceTransport : IXsTransport
 {
     private const int ReadChunk = Protocol.XsLimits.DeviceMessageMax;
 
-    private readonly SafeFdHandle _device;
-    private readonly SafeFdHandle _wake;
+    private readonly SafeFileDescriptor _device;
+    private readonly EventFd _wake;
     private readonly Channel<byte[]> _chunks = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
     private readonly Thread _reader;
     private ReadOnlyMemory<byte> _current;
     private int _disposed;
 
-    internal XenbusDeviceTransport(SafeFdHandle device, string description)
+    internal XenbusDeviceTransport(SafeFileDescriptor device, string description)
     {
         _device = device;
         Description = description;
-        _wake = EventFd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (_wake.IsInvalid)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            throw new IOException($"eventfd for {description} failed: {Marshal.GetPInvokeErrorMessage(errno)}");
-        }
+        _wake = EventFd.Create(nonBlocking: true);
 
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = "xenbus reader" };
         _reader.Start();
@@ -47,37 +40,19 @@ internal sealed class XenbusDeviceTransport : IXsTransport
 
     public static XenbusDeviceTransport Open(string path)
     {
-        SafeFdHandle fd = Interop.Interop.Open(path, O_RDWR | O_CLOEXEC, 0);
-        if (fd.IsInvalid)
+        try
         {
-            int errno = Marshal.GetLastPInvokeError();
-            fd.Dispose();
-            throw new IOException($"cannot open XenStore device {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+            return new XenbusDeviceTransport(FileDescriptor.OpenReadWrite(path), path);
         }
-
-        return new XenbusDeviceTransport(fd, path);
+        catch (LinuxException e)
+        {
+            throw new IOException($"cannot open XenStore device {path}: {e.Message}", e);
+        }
     }
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        ReadOnlySpan<byte> span = data.Span;
-        while (!span.IsEmpty)
-        {
-            nint written = Write(_device, span);
-            if (written < 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == EINTR)
-                {
-                    continue;
-                }
-
-                throw new IOException($"write to {Description} failed: {Marshal.GetPInvokeErrorMessage(errno)}");
-            }
-
-            span = span[(int)written..];
-        }
-
+        FileDescriptor.WriteAll(_device, data.Span, Description);
         return ValueTask.CompletedTask;
     }
 
@@ -109,8 +84,7 @@ internal sealed class XenbusDeviceTransport : IXsTransport
             return;
         }
 
-        ReadOnlySpan<byte> one = [1, 0, 0, 0, 0, 0, 0, 0];
-        Write(_wake, one);
+        _wake.Signal(1);
         if (Thread.CurrentThread != _reader)
         {
             _reader.Join();
@@ -123,12 +97,8 @@ internal sealed class XenbusDeviceTransport : IXsTransport
     private void ReadLoop()
     {
         Exception? failure = null;
-        bool deviceRef = false;
-        bool wakeRef = false;
         try
         {
-            _device.DangerousAddRef(ref deviceRef);
-            _wake.DangerousAddRef(ref wakeRef);
             byte[] buffer = new byte[ReadChunk];
             while (true)
             {
@@ -142,17 +112,10 @@ internal sealed class XenbusDeviceTransport : IXsTransport
                     break;
                 }
 
-                nint n = Read(_device, buffer);
+                int n = FileDescriptor.Read(_device, buffer, Description);
                 if (n < 0)
                 {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno is EINTR or EAGAIN)
-                    {
-                        continue;
-                    }
-
-                    failure = new IOException($"read from {Description} failed: {Marshal.GetPInvokeErrorMessage(errno)}");
-                    break;
+                    continue;
                 }
 
                 if (n == 0)
@@ -160,7 +123,7 @@ internal sealed class XenbusDeviceTransport : IXsTransport
                     break;
                 }
 
-                _chunks.Writer.TryWrite(buffer.AsSpan(0, (int)n).ToArray());
+                _chunks.Writer.TryWrite(buffer.AsSpan(0, n).ToArray());
             }
         }
         catch (Exception e)
@@ -169,46 +132,18 @@ internal sealed class XenbusDeviceTransport : IXsTransport
         }
         finally
         {
-            if (deviceRef)
-            {
-                _device.DangerousRelease();
-            }
-
-            if (wakeRef)
-            {
-                _wake.DangerousRelease();
-            }
-
             _chunks.Writer.TryComplete(failure);
         }
     }
 
-    /// <summary>False to retry (EINTR); otherwise the device is readable or <paramref name="stop"/> is set.</summary>
-    private unsafe bool WaitReadable(out bool stop)
+    /// <summary>Blocks until the device is readable or <paramref name="stop"/> is set (Poll retries EINTR).</summary>
+    private bool WaitReadable(out bool stop)
     {
-        stop = false;
-        PollFd* fds = stackalloc PollFd[2];
-        fds[0] = new PollFd { Fd = (int)_device.DangerousGetHandle(), Events = POLLIN };
-        fds[1] = new PollFd { Fd = (int)_wake.DangerousGetHandle(), Events = POLLIN };
-        int ready = DangerousPoll(fds, 2, -1);
-        if (ready < 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == EINTR)
-            {
-                return false;
-            }
-
-            throw new IOException($"poll on {Description} failed: {Marshal.GetPInvokeErrorMessage(errno)}");
-        }
-
-        if (fds[1].REvents != 0)
-        {
-            stop = true;
-            return true;
-        }
-
-        if ((fds[0].REvents & POLLNVAL) != 0)
+        Span<PollEntry> entries = [new PollEntry(_device, Poll.POLLIN), new PollEntry(_wake.Handle, Poll.POLLIN)];
+        Span<short> revents = stackalloc short[2];
+        Poll.Wait(entries, revents, -1);
+        stop = revents[1] != 0;
+        if (!stop && (revents[0] & Poll.POLLNVAL) != 0)
         {
             throw new IOException($"{Description} is not an open file");
         }

@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
 
-namespace XenVmc.XenStore.Interop;
+namespace XenVmc.Linux.Interop;
 
-internal static partial class Interop
+// include/uapi/linux/fcntl.h, include/uapi/linux/stat.h
+internal static partial class Libc
 {
-    // include/uapi/linux/fcntl.h, include/uapi/linux/stat.h
     internal const int AT_FDCWD = -100;
     internal const uint STATX_TYPE = 0x1;
     internal const ushort S_IFMT = 0xF000;
@@ -12,7 +12,7 @@ internal static partial class Interop
 
     /// <summary>
     /// <c>struct statx</c> is the same on every architecture (unlike <c>struct stat</c>), which is why
-    /// statx and not stat is used to tell a socket from a device. Only <c>stx_mode</c> is read.
+    /// statx and not stat tells a socket from a device. Only <c>stx_mode</c> is read.
     /// </summary>
     [StructLayout(LayoutKind.Explicit, Size = 256)]
     internal struct Statx
@@ -24,6 +24,6 @@ internal static partial class Interop
         public ushort Mode;
     }
 
-    [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(Name, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int StatxPath(int dirFd, string path, int flags, uint mask, out Statx result);
 }
