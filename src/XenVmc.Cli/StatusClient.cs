@@ -13,7 +13,7 @@ internal static class StatusClient
         socket.ReceiveTimeout = 5000;
         try
         {
-            socket.Connect(new UnixDomainSocketEndPoint(name.StartsWith('@') ? "\0" + name[1..] : name));
+            socket.Connect(StatusSocket.EndPoint(name));
         }
         catch (SocketException e)
         {

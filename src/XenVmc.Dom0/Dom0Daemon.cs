@@ -129,7 +129,7 @@ public sealed class Dom0Daemon
     {
         var guests = new Dictionary<ushort, GuestInfo>();
         string root = XenVmcPaths.VifBackends();
-        foreach (string child in await TryDirectoryAsync(root, default, ct).ConfigureAwait(false))
+        foreach (string child in await _store.TryDirectoryAsync(root, default, ct).ConfigureAwait(false))
         {
             if (!XenVmcPaths.TryParseDomid(child, out ushort domid) || domid == 0)
             {
@@ -137,7 +137,7 @@ public sealed class Dom0Daemon
             }
 
             var vifs = new List<VifBackend>();
-            foreach (string dev in await TryDirectoryAsync($"{root}/{child}", default, ct).ConfigureAwait(false))
+            foreach (string dev in await _store.TryDirectoryAsync($"{root}/{child}", default, ct).ConfigureAwait(false))
             {
                 if (await ReadVifAsync(domid, dev, ct).ConfigureAwait(false) is { } vif)
                 {
@@ -191,7 +191,7 @@ public sealed class Dom0Daemon
     {
         string root = XenVmcPaths.PeerTableRoot(domid);
         string peers = XenVmcPaths.PeerTable(domid);
-        var current = await TryDirectoryAsync(peers, tx, ct).ConfigureAwait(false);
+        var current = await _store.TryDirectoryAsync(peers, tx, ct).ConfigureAwait(false);
         if (current.Count == 0 && table.Count == 0)
         {
             return;
@@ -227,26 +227,9 @@ public sealed class Dom0Daemon
             }
         }
 
-        if (table.Count == 0 && current.Count > 0)
-        {
-            await _store.MkdirAsync(peers, tx, ct).ConfigureAwait(false);
-        }
-
         if (changed)
         {
             _log.TableChanged(domid, string.Join(", ", table.Keys.Order()));
-        }
-    }
-
-    private async Task<IReadOnlyList<string>> TryDirectoryAsync(string path, XsTransaction tx, CancellationToken ct)
-    {
-        try
-        {
-            return await _store.DirectoryAsync(path, tx, ct).ConfigureAwait(false);
-        }
-        catch (XenStoreException e) when (e.Error == XsError.ENOENT)
-        {
-            return [];
         }
     }
 

@@ -70,15 +70,7 @@ public sealed class GuestDaemon
         await using var watch = await context.Store.WatchAsync(XenVmcPaths.PeerTable(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
         while (true)
         {
-            if (!await watch.Events.WaitToReadAsync(ct).ConfigureAwait(false))
-            {
-                throw new IOException("the XenStore connection closed");
-            }
-
-            while (watch.Events.TryRead(out _))
-            {
-            }
-
+            await context.WaitForEventAsync(watch, Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
             var table = await PeerTableReader.ReadAsync(context, ct).ConfigureAwait(false);
             dataPath.SetLocalAddresses(dataPath.Routes.RefreshOwnAddresses());
             Reconcile(context, dataPath, table);

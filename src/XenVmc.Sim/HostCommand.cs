@@ -51,15 +51,7 @@ internal static class HostCommand
     private static async Task SyncDomainsAsync(XenStoreClient client, SimHypervisorServer hypervisor, CancellationToken ct)
     {
         var introduced = new HashSet<ushort>();
-        IReadOnlyList<string> children;
-        try
-        {
-            children = await client.DirectoryAsync("/local/domain", default, ct);
-        }
-        catch (XenStoreException e) when (e.Error == XsError.ENOENT)
-        {
-            children = [];
-        }
+        var children = await client.TryDirectoryAsync("/local/domain", default, ct);
 
         foreach (string child in children)
         {

@@ -25,15 +25,7 @@ internal static class StatusCommand
         {
             bool introduced = await store.IsDomainIntroducedAsync((uint)g.Domid, cts.Token);
             string daemon = await store.TryReadStringAsync($"/local/domain/{g.Domid}/data/xenvmc/state", default, cts.Token) ?? "-";
-            IReadOnlyList<string> peers;
-            try
-            {
-                peers = await store.DirectoryAsync($"/local/domain/{g.Domid}/xenvmc/peers", default, cts.Token);
-            }
-            catch (XenStoreException e) when (e.Error == XsError.ENOENT)
-            {
-                peers = [];
-            }
+            var peers = await store.TryDirectoryAsync($"/local/domain/{g.Domid}/xenvmc/peers", default, cts.Token);
 
             string routes = string.Join(' ', UpCommand.BypassRoutes(g.Namespace).Order());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -28,6 +28,19 @@ public sealed partial class XenStoreClient
         }
     }
 
+    /// <summary>The children of <paramref name="path"/>; none if the node does not exist.</summary>
+    public async Task<IReadOnlyList<string>> TryDirectoryAsync(string path, XsTransaction tx = default, CancellationToken ct = default)
+    {
+        try
+        {
+            return await DirectoryAsync(path, tx, ct).ConfigureAwait(false);
+        }
+        catch (XenStoreException e) when (e.Error == XsError.ENOENT)
+        {
+            return [];
+        }
+    }
+
     public Task WriteAsync(string path, string value, XsTransaction tx = default, CancellationToken ct = default) =>
         WriteAsync(path, Encoding.UTF8.GetBytes(value), tx, ct);
 

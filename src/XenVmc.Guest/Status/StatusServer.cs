@@ -25,9 +25,6 @@ internal sealed class StatusServer : IAsyncDisposable
         _loop = Task.Run(AcceptLoopAsync);
     }
 
-    public static UnixDomainSocketEndPoint EndPoint(string name) =>
-        new(name.StartsWith('@') ? "\0" + name[1..] : name);
-
     public static StatusServer Start(string name, Func<StatusSnapshot> snapshot, GuestLog log)
     {
         string? path = name.StartsWith('@') ? null : name;
@@ -39,7 +36,7 @@ internal sealed class StatusServer : IAsyncDisposable
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            listener.Bind(EndPoint(name));
+            listener.Bind(StatusSocket.EndPoint(name));
             listener.Listen(8);
         }
         catch (SocketException e)
