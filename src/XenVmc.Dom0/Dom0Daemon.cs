@@ -41,29 +41,39 @@ public sealed class Dom0Daemon
             await store.WatchAsync(XenVmcPaths.VifBackends(), daemon.NextToken(), ct).ConfigureAwait(false),
         };
         var pumps = watches.Select(w => daemon.PumpAsync(w, ct)).ToList();
+        bool serving = false;
         try
         {
-            int guests = await daemon.ReconcileAsync(ct).ConfigureAwait(false);
-            daemon._log.Started(guests);
-            ready?.Invoke($"{guests} guests with vifs");
+            // The first pass and every later one take the same path, so a failure at start (a
+            // transaction that kept conflicting, a node vanishing mid-read) is retried, not fatal.
+            daemon.MarkDirty();
             while (await daemon._dirty.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
             {
                 daemon._dirty.Reader.TryRead(out _);
-
-                // Let a burst of related writes (a toolstack creating a domain) settle into one pass.
-                await Task.Delay(20, ct).ConfigureAwait(false);
-                daemon._dirty.Reader.TryRead(out _);
                 try
                 {
-                    guests = await daemon.ReconcileAsync(ct).ConfigureAwait(false);
-                    status?.Invoke($"{guests} guests with vifs");
+                    int guests = await daemon.ReconcileAsync(ct).ConfigureAwait(false);
+                    if (!serving)
+                    {
+                        serving = true;
+                        daemon._log.Started(guests);
+                        ready?.Invoke($"{guests} guests with vifs");
+                    }
+                    else
+                    {
+                        status?.Invoke($"{guests} guests with vifs");
+                    }
                 }
                 catch (XenStoreException e)
                 {
                     daemon._log.ReconcileFailed(e.Message);
                     daemon.MarkDirty();
-                    await Task.Delay(500, ct).ConfigureAwait(false);
+                    await Task.Delay(200, ct).ConfigureAwait(false);
+                    continue;
                 }
+
+                // Let a burst of related writes (a toolstack creating a domain) settle into one pass.
+                await Task.Delay(20, ct).ConfigureAwait(false);
             }
         }
         finally
