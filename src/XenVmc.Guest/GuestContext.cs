@@ -65,4 +65,20 @@ internal sealed class GuestContext(ushort domid, XenStoreClient store, IXenPlatf
         {
         }
     }
+
+    /// <summary>Waits for an event on either watch; drains both. The store closing ends it with an IOException.</summary>
+    public async Task WaitForEitherAsync(XsWatch first, XsWatch second, CancellationToken ct)
+    {
+        var a = first.Events.WaitToReadAsync(ct).AsTask();
+        var b = second.Events.WaitToReadAsync(ct).AsTask();
+        var done = await Task.WhenAny(a, b).ConfigureAwait(false);
+        if (!await done.ConfigureAwait(false))
+        {
+            throw new IOException($"the XenStore connection closed while watching {(done == a ? first : second).Path}");
+        }
+
+        while (first.Events.TryRead(out _) || second.Events.TryRead(out _))
+        {
+        }
+    }
 }

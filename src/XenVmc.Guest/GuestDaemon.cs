@@ -9,16 +9,39 @@ using XenVmc.XenStore;
 namespace XenVmc.Guest;
 
 /// <summary>
-/// xenvmc-guest: attaches the TUN, announces itself in XenStore, follows the peer table Dom0
-/// keeps for it, and keeps one <see cref="PeerLink"/> per listed peer.
+/// xenvmc-guest: attaches the TUN, then runs one session per XenStore connection: announce
+/// ourselves, follow the peer table Dom0 keeps for us, keep one <see cref="PeerLink"/> per listed
+/// peer. A session ends when the store connection is lost (our domain was released here: it
+/// migrated away or is going down) or when the toolstack asks us to suspend; every channel and
+/// route goes with it, and the next session starts on whatever store the domain reaches then,
+/// possibly under a new domain id.
 /// </summary>
-public sealed class GuestDaemon
+/// <remarks>
+/// Design: the TUN, its data path and the status server outlive sessions, so packets for peers
+/// simply fall back to eth0 between sessions (no route through vmc0 exists then). Links are owned
+/// by the session's control loop; status requests read them under <see cref="_linksLock"/>.
+/// </remarks>
+public sealed partial class GuestDaemon
 {
-    private readonly Dictionary<ushort, (PeerLink Link, CancellationTokenSource Stop, Task Task)> _links = [];
-    private readonly Lock _linksLock = new();
+    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromMilliseconds(100);
 
-    private GuestDaemon()
+    private readonly Dictionary<ushort, (PeerLink Link, CancellationTokenSource Stop, Task Task)> _links = [];
+    private readonly List<PeerLink> _departing = [];
+    private readonly PeerCounters _retired = new();
+    private readonly Lock _linksLock = new();
+    private readonly IXenPlatform _platform;
+    private readonly GuestOptions _options;
+    private readonly GuestLog _log;
+    private readonly GuestDataPath _dataPath;
+    private volatile GuestContext? _context;
+    private int _sessions;
+
+    private GuestDaemon(IXenPlatform platform, GuestOptions options, GuestLog log, GuestDataPath dataPath)
     {
+        _platform = platform;
+        _options = options;
+        _log = log;
+        _dataPath = dataPath;
     }
 
     /// <summary>Runs until <paramref name="ct"/> is cancelled; <paramref name="ready"/> is called once the daemon serves.</summary>
@@ -26,14 +49,6 @@ public sealed class GuestDaemon
     {
         options.Validate();
         var log = new GuestLog(logger);
-        await using var store = platform.OpenStore();
-        string domidText = await store.ReadStringAsync("domid", default, ct).ConfigureAwait(false);
-        if (!XenVmcPaths.TryParseDomid(domidText, out ushort domid))
-        {
-            throw new InvalidOperationException($"XenStore key 'domid' holds '{domidText}', not a domain id");
-        }
-
-        var context = new GuestContext(domid, store, platform, options, log);
         using var tun = TunDevice.Open(options.Interface, new TunOpenOptions { VnetHeader = true, NonBlocking = true });
         NetworkInterfaces.SetMtu(tun.Name, options.Mtu);
         ConfigureSysctls(tun.Name);
@@ -48,38 +63,164 @@ public sealed class GuestDaemon
         using var dataPath = new GuestDataPath(tun, routes, log);
         dataPath.SetLocalAddresses(routes.RefreshOwnAddresses());
         dataPath.Start();
-        log.Started(domid, tun.Name, tun.VnetHeader, tun.UdpSegmentationOffload, options.Mtu);
+        log.Started(tun.Name, tun.VnetHeader, tun.UdpSegmentationOffload, options.Mtu);
 
-        var daemon = new GuestDaemon();
-        await using var statusServer = StatusServer.Start(options.StatusSocket, () => daemon.Snapshot(context, dataPath), log);
-        await AnnounceAsync(context, ct).ConfigureAwait(false);
-        ready?.Invoke($"domain {domid}, {tun.Name} attached");
+        var daemon = new GuestDaemon(platform, options, log, dataPath);
+        await using var statusServer = StatusServer.Start(options.StatusSocket, daemon.Snapshot, log);
+        await daemon.RunSessionsAsync(ready, status, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>One session after another until we are told to stop.</summary>
+    private async Task RunSessionsAsync(Action<string>? ready, Action<string>? status, CancellationToken ct)
+    {
+        ushort lastDomid = 0;
+        bool waitingLogged = false;
+        while (true)
+        {
+            XenStoreClient store;
+            try
+            {
+                store = _platform.OpenStore();
+            }
+            catch (Exception e) when (e is IOException or LinuxException or XenStoreException)
+            {
+                // Between hosts while migrating, or the store is not up yet: keep knocking.
+                if (!waitingLogged)
+                {
+                    _log.StoreUnavailable(e.Message);
+                    waitingLogged = true;
+                }
+
+                await Task.Delay(ReconnectDelay, ct).ConfigureAwait(false);
+                continue;
+            }
+
+            waitingLogged = false;
+            await using (store.ConfigureAwait(false))
+            {
+                lastDomid = await RunSessionAsync(store, lastDomid, ready, status, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Returns the domain id the session ran as.</summary>
+    private async Task<ushort> RunSessionAsync(XenStoreClient store, ushort lastDomid, Action<string>? ready, Action<string>? status, CancellationToken ct)
+    {
+        ushort domid;
         try
         {
-            await daemon.FollowPeerTableAsync(context, dataPath, status, ct).ConfigureAwait(false);
+            string domidText = await store.ReadStringAsync("domid", default, ct).ConfigureAwait(false);
+            if (!XenVmcPaths.TryParseDomid(domidText, out domid))
+            {
+                throw new InvalidOperationException($"XenStore key 'domid' holds '{domidText}', not a domain id");
+            }
+        }
+        catch (Exception e) when (IsStoreLoss(e, ct))
+        {
+            await Task.Delay(ReconnectDelay, ct).ConfigureAwait(false);
+            return lastDomid;
+        }
+
+        if (_sessions++ > 0)
+        {
+            // Whatever the hypervisor gave our old domain is gone with it.
+            _platform.Resume();
+            if (domid != lastDomid)
+            {
+                _log.DomainChanged(lastDomid, domid);
+            }
+        }
+
+        var context = new GuestContext(domid, store, _platform, _options, _log);
+        _context = context;
+        string ended;
+        bool suspended = false;
+        try
+        {
+            await AnnounceAsync(context, ct).ConfigureAwait(false);
+            _log.SessionStarted(domid);
+            ready?.Invoke($"domain {domid}, {_dataPath.InterfaceName} attached");
+            string request = await FollowPeerTableAsync(context, status, ct).ConfigureAwait(false);
+            ended = $"the toolstack asked the domain to {request}";
+            suspended = true;
+        }
+        catch (Exception e) when (IsStoreLoss(e, ct))
+        {
+            ended = $"XenStore connection lost ({e.Message})";
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            await StopAllAsync().ConfigureAwait(false);
+            await WithdrawAsync(context).ConfigureAwait(false);
+            throw;
         }
         finally
         {
-            await daemon.StopAllAsync().ConfigureAwait(false);
-            await WithdrawAsync(context).ConfigureAwait(false);
+            await StopAllAsync().ConfigureAwait(false);
         }
+
+        _log.SessionEnded(domid, ended);
+        status?.Invoke($"domain {domid}: {ended}");
+        if (suspended)
+        {
+            await SuspendAsync(context, ct).ConfigureAwait(false);
+        }
+
+        return domid;
     }
 
-    private async Task FollowPeerTableAsync(GuestContext context, GuestDataPath dataPath, Action<string>? status, CancellationToken ct)
+    /// <summary>
+    /// Follows the peer table until the toolstack writes a shutdown request (suspend before a
+    /// migration, poweroff, reboot); returns the request. The store failing ends it by exception.
+    /// </summary>
+    private async Task<string> FollowPeerTableAsync(GuestContext context, Action<string>? status, CancellationToken ct)
     {
-        await using var watch = await context.Store.WatchAsync(XenVmcPaths.PeerTable(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
+        await using var tableWatch = await context.Store.WatchAsync(XenVmcPaths.PeerTable(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
+        await using var shutdownWatch = await context.Store.WatchAsync(XenVmcPaths.ShutdownRequest(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
         while (true)
         {
-            await context.WaitForEventAsync(watch, Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+            await context.WaitForEitherAsync(tableWatch, shutdownWatch, ct).ConfigureAwait(false);
+            string? request = await context.TryReadAsync(XenVmcPaths.ShutdownRequest(context.Domid), ct).ConfigureAwait(false);
+            if (!string.IsNullOrEmpty(request))
+            {
+                return request.Length > 32 ? request[..32] : request;
+            }
+
             var table = await PeerTableReader.ReadAsync(context, ct).ConfigureAwait(false);
-            dataPath.SetLocalAddresses(dataPath.Routes.RefreshOwnAddresses());
-            Reconcile(context, dataPath, table);
+            _dataPath.SetLocalAddresses(_dataPath.Routes.RefreshOwnAddresses());
+            Reconcile(context, table);
             context.Log.PeerTable(table.Count, string.Join(", ", table.Keys.Order()));
-            status?.Invoke($"{table.Count} peers");
+            status?.Invoke($"domain {context.Domid}: {table.Count} peers");
         }
     }
 
-    private void Reconcile(GuestContext context, GuestDataPath dataPath, Dictionary<ushort, PeerTableEntry> table)
+    /// <summary>
+    /// Channels and routes are already gone. Say so, then wait for the domain to move (the store
+    /// connection drops) or for the request to be withdrawn (a cancelled suspend), and end the
+    /// session either way: the next one re-registers.
+    /// </summary>
+    private static async Task SuspendAsync(GuestContext context, CancellationToken ct)
+    {
+        try
+        {
+            await context.RemoveAsync(XenVmcPaths.Channels(context.Domid), default, ct).ConfigureAwait(false);
+            await context.Store.WriteAsync(XenVmcPaths.GuestState(context.Domid), XenVmcPaths.Suspended, default, ct).ConfigureAwait(false);
+            await using var watch = await context.Store.WatchAsync(XenVmcPaths.ShutdownRequest(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
+            while (!string.IsNullOrEmpty(await context.TryReadAsync(XenVmcPaths.ShutdownRequest(context.Domid), ct).ConfigureAwait(false)))
+            {
+                await context.WaitForEventAsync(watch, TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (IsStoreLoss(e, ct))
+        {
+            // The expected end of a migration: our domain here is released.
+        }
+    }
+
+    private static bool IsStoreLoss(Exception e, CancellationToken ct) =>
+        !ct.IsCancellationRequested && e is IOException or XenStoreException or XsProtocolException or ObjectDisposedException or OperationCanceledException;
+
+    private void Reconcile(GuestContext context, Dictionary<ushort, PeerTableEntry> table)
     {
         lock (_linksLock)
         {
@@ -87,8 +228,7 @@ public sealed class GuestDaemon
             {
                 if (!table.TryGetValue(peer, out var entry) || entry.AddressText != current.Link.Entry.AddressText)
                 {
-                    current.Stop.Cancel();
-                    _links.Remove(peer);
+                    Retire(peer, current);
                 }
             }
 
@@ -96,7 +236,7 @@ public sealed class GuestDaemon
             {
                 if (!_links.ContainsKey(peer))
                 {
-                    var link = new PeerLink(context, dataPath, entry);
+                    var link = new PeerLink(context, _dataPath, entry);
                     var stop = new CancellationTokenSource();
                     _links[peer] = (link, stop, Task.Run(() => link.RunAsync(stop.Token)));
                 }
@@ -104,32 +244,55 @@ public sealed class GuestDaemon
         }
     }
 
+    /// <summary>Stops a link; its counters join the retired totals once its teardown has counted what it lost.</summary>
+    private Task Retire(ushort peer, (PeerLink Link, CancellationTokenSource Stop, Task Task) current)
+    {
+        current.Stop.Cancel();
+        _links.Remove(peer);
+        _departing.Add(current.Link);
+        return current.Task.ContinueWith(
+            _ =>
+            {
+                lock (_linksLock)
+                {
+                    _departing.Remove(current.Link);
+                    _retired.Add(current.Link.Counters);
+                }
+
+                current.Stop.Dispose();
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
     private async Task StopAllAsync()
     {
         Task[] tasks;
         lock (_linksLock)
         {
-            foreach (var (_, stop, _) in _links.Values)
-            {
-                stop.Cancel();
-            }
-
-            tasks = [.. _links.Values.Select(l => l.Task)];
-            _links.Clear();
+            tasks = [.. _links.ToArray().Select(l => Retire(l.Key, l.Value))];
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
     }
 
-    private StatusSnapshot Snapshot(GuestContext context, GuestDataPath dataPath)
+    private StatusSnapshot Snapshot()
     {
+        var context = _context;
         PeerLink[] links;
+        var totals = new PeerCounters();
         lock (_linksLock)
         {
             links = [.. _links.Values.Select(l => l.Link)];
+            totals.Add(_retired);
+            foreach (var link in links.Concat(_departing))
+            {
+                totals.Add(link.Counters);
+            }
         }
 
-        return StatusSnapshot.Create(context, dataPath, links);
+        return StatusSnapshot.Create(context?.Domid ?? 0, _platform.Name, _dataPath, links, totals, _sessions);
     }
 
     private static async Task AnnounceAsync(GuestContext context, CancellationToken ct)
@@ -139,40 +302,5 @@ public sealed class GuestDaemon
         await context.Store.WriteAsync(XenVmcPaths.GuestVersion(context.Domid), XenVmcPaths.ProtocolVersion, default, ct).ConfigureAwait(false);
         await context.Store.WriteAsync(XenVmcPaths.GuestFeatures(context.Domid), XenVmcPaths.Features, default, ct).ConfigureAwait(false);
         await context.Store.WriteAsync(XenVmcPaths.GuestState(context.Domid), XenVmcPaths.Ready, default, ct).ConfigureAwait(false);
-    }
-
-    private static async Task WithdrawAsync(GuestContext context)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await context.RemoveAsync(XenVmcPaths.GuestState(context.Domid), default, timeout.Token).ConfigureAwait(false);
-            await context.RemoveAsync(XenVmcPaths.Channels(context.Domid), default, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is XenStoreException or IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            // Without a store there is nobody to tell.
-        }
-    }
-
-    /// <summary>
-    /// Packets from a peer arrive on the TUN with the peer's eth0 address as source; strict
-    /// reverse-path filtering would drop them until our own route to that peer exists, so it is
-    /// loosened on the TUN. The TUN needs no IPv6 link-local address: without one the kernel
-    /// sends no router or neighbour solicitations into it.
-    /// </summary>
-    private static void ConfigureSysctls(string name)
-    {
-        foreach (var (path, value) in new[] { ($"/proc/sys/net/ipv4/conf/{name}/rp_filter", "2"), ($"/proc/sys/net/ipv6/conf/{name}/addr_gen_mode", "1") })
-        {
-            try
-            {
-                File.WriteAllText(path, value);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // A read-only /proc/sys (a sandbox) leaves the defaults; the bypass still works.
-            }
-        }
     }
 }

@@ -6,8 +6,20 @@ namespace XenVmc.Guest;
 internal sealed partial class GuestLog(ILogger logger)
 {
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domid}: {Interface} attached (vnet header {VnetHeader}, UDP segmentation {Uso}), MTU {Mtu}")]
-    public partial void Started(ushort domid, string @interface, bool vnetHeader, bool uso, int mtu);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Interface} attached (vnet header {VnetHeader}, UDP segmentation {Uso}), MTU {Mtu}")]
+    public partial void Started(string @interface, bool vnetHeader, bool uso, int mtu);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domid}: registered in XenStore, following the peer table")]
+    public partial void SessionStarted(ushort domid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domid}: every channel and route torn down: {Reason}")]
+    public partial void SessionEnded(ushort domid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "XenStore not reachable, retrying: {Reason}")]
+    public partial void StoreUnavailable(string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain id changed from {Old} to {New}: the domain migrated or was restored")]
+    public partial void DomainChanged(ushort old, ushort @new);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "flushed {Count} stale routes with protocol {Protocol}")]
     public partial void FlushedRoutes(int count, byte protocol);

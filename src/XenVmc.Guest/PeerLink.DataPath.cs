@@ -117,6 +117,10 @@ internal sealed partial class PeerLink
             if (status == RingReadStatus.Record)
             {
                 Deliver(record.Payload, buffer);
+                if (_stopReceiver)
+                {
+                    Counters.RxDrainedAtClose++;
+                }
                 if (consumer.Release())
                 {
                     channel.Port.Notify();

@@ -74,7 +74,7 @@ internal sealed partial class PeerLink
             {
                 reason = "peer left the table or the daemon stops";
             }
-            catch (Exception e) when (e is PeerProtocolException or IOException or XenStore.XenStoreException or Linux.LinuxException or InvalidOperationException)
+            catch (Exception e) when (e is PeerProtocolException or IOException or XenStore.XenStoreException or Linux.LinuxException or InvalidOperationException or ObjectDisposedException)
             {
                 reason = e.Message;
                 if (_channel is null)
@@ -183,6 +183,11 @@ internal sealed partial class PeerLink
         channel.Port.Notify();
         _receiver?.Join();
         _receiver = null;
+        if (wasConnected)
+        {
+            Counters.TxUnconsumedAtClose += channel.Producer.CountUnconsumed();
+        }
+
         _channel = null;
         channel.Dispose();
         ConnectedSince = null;

@@ -16,4 +16,13 @@ public interface IXenPlatform : IDisposable
     IGrantTable Grants { get; }
 
     IEventChannels Events { get; }
+
+    /// <summary>
+    /// The domain was suspended and resumed, possibly on another host (migration): reopen whatever
+    /// the hypervisor closed. Called with no grant or port of ours in use. On Xen the device files
+    /// survive a migration, so there is nothing to do.
+    /// </summary>
+    void Resume()
+    {
+    }
 }

@@ -18,7 +18,7 @@ namespace XenVmc.Rings;
 /// mirror image for a producer that waits for the consumer to free space.
 /// Used by one thread at a time.
 /// </remarks>
-public sealed unsafe class RingProducer
+public sealed unsafe partial class RingProducer
 {
     private readonly ChannelControl _control;
     private readonly RingShared _shared;

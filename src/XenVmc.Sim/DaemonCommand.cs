@@ -1,43 +1,72 @@
-using System.Globalization;
 using XenVmc.Platform.Hosting;
 
 namespace XenVmc.Sim;
 
-/// <summary><c>xenvmc-sim daemon start|stop &lt;i&gt;</c>: starts or cleanly stops (SIGTERM) guest i's xenvmc-guest.</summary>
+/// <summary>
+/// <c>xenvmc-sim daemon start|stop|kill &lt;i&gt;</c> and <c>xenvmc-sim dom0 start|stop|kill</c>:
+/// start, cleanly stop (SIGTERM) or kill (SIGKILL, as a crash would) guest i's xenvmc-guest or
+/// the xenvmc-dom0 daemon.
+/// </summary>
 internal static class DaemonCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args, bool dom0 = false)
     {
         var cl = CommandLine.Parse(args, ["--run-dir"], []);
         var paths = new SimPaths(cl.Get("--run-dir", SimPaths.DefaultRunDirectory));
-        if (cl.Positional is not [var action and ("start" or "stop"), var index])
+        string? action;
+        string? index = null;
+        if (dom0 && cl.Positional is [var a] && a is "start" or "stop" or "kill")
         {
-            throw new UsageException("usage: xenvmc-sim daemon start|stop <guest index>");
+            action = a;
+        }
+        else if (!dom0 && cl.Positional is [var b, var i] && b is "start" or "stop" or "kill")
+        {
+            action = b;
+            index = i;
+        }
+        else
+        {
+            throw new UsageException(dom0 ? "usage: xenvmc-sim dom0 start|stop|kill" : "usage: xenvmc-sim daemon start|stop|kill <guest index>");
         }
 
         var state = HostState.Load(paths) ?? throw new UsageException("no simulated host is up");
-        var guest = state.Guests.FirstOrDefault(g => g.Index.ToString(CultureInfo.InvariantCulture) == index)
-            ?? throw new UsageException($"no guest {index} (this host has {state.Guests.Count})");
-        string pidFile = paths.PidFile(guest.Namespace);
+        GuestState? guest = index is null ? null : state.Guest(index);
+        string name = guest is null ? "xenvmc-dom0" : $"guest {index}'s daemon";
+        string pidFile = paths.PidFile(guest?.Namespace ?? "dom0");
         int? pid = DownCommand.PidFromFile(pidFile);
-        if (action == "stop")
+        bool running = pid is int p && DownCommand.IsAlive(p);
+        switch (action)
         {
-            if (pid is int running)
-            {
-                await DownCommand.StopAsync([running]);
-            }
-
-            return 0;
+            case "stop" when running:
+                await DownCommand.StopAsync([pid!.Value]);
+                return 0;
+            case "kill" when running:
+                DownCommand.Kill(pid!.Value);
+                await UpCommand.WaitForAsync(() => !DownCommand.IsAlive(pid!.Value), TimeSpan.FromSeconds(5), $"{name} to die");
+                return 0;
+            case "stop" or "kill":
+                return 0;
+            case "start" when running:
+                throw new UsageException($"{name} already runs (pid {pid})");
         }
 
-        if (pid is int alive && Directory.Exists($"/proc/{alive}"))
+        if (guest is { Location: GuestLocation.Off })
         {
-            throw new UsageException($"guest {index}'s daemon already runs (pid {alive})");
+            throw new UsageException($"guest {index} is off; `xenvmc-sim start {index}` starts its domain and daemon");
         }
 
+        File.Delete(pidFile);
         string bin = Path.GetDirectoryName(Environment.ProcessPath)!;
-        UpCommand.StartGuestDaemon(paths, bin, guest);
-        await UpCommand.WaitForAsync(() => File.Exists(pidFile), TimeSpan.FromSeconds(10), $"guest {index}'s daemon to start");
+        if (guest is null)
+        {
+            UpCommand.StartDom0Daemon(paths, bin);
+        }
+        else
+        {
+            UpCommand.StartGuestDaemon(paths, bin, guest);
+        }
+
+        await UpCommand.WaitForAsync(() => File.Exists(pidFile), TimeSpan.FromSeconds(10), $"{name} to start");
         return 0;
     }
 }

@@ -97,7 +97,9 @@ internal static class DownCommand
         }
     }
 
-    private static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z", StringComparison.Ordinal);
+    public static void Kill(int pid) => Signal(pid, "KILL");
+
+    public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z", StringComparison.Ordinal);
 
     private static void Signal(int pid, string signal) => Shell.Run("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)], check: false);
 }

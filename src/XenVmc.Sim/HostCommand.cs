@@ -7,9 +7,11 @@ using XenVmc.XenStore.Server;
 namespace XenVmc.Sim;
 
 /// <summary>
-/// <c>xenvmc-sim host</c>: the simulated host's "hypervisor" process — the XenStore server and the
-/// grant/event-channel broker. Domains get a hypervisor socket when Dom0 introduces them in
-/// XenStore and lose it when they are released, exactly when xenstored gives or takes their ring.
+/// <c>xenvmc-sim host</c>: the simulated machines' "hypervisor" process. It runs two hosts: this
+/// one, where the guests live, and a remote one that guests migrate to. Each has its own XenStore
+/// server and its own grant/event-channel broker. Domains get a hypervisor socket when Dom0
+/// introduces them in XenStore and lose it when they are released, exactly when xenstored gives
+/// or takes their ring.
 /// </summary>
 internal static class HostCommand
 {
@@ -19,32 +21,41 @@ internal static class HostCommand
         var paths = new SimPaths(cl.Get("--run-dir", SimPaths.DefaultRunDirectory));
         return await DaemonHost.RunAsync("xenvmc-sim host", paths.PidFile("host"), cl.Has("--verbose") ? LogLevel.Debug : LogLevel.Information, async (logger, ready, status, ct) =>
         {
-            Directory.CreateDirectory(paths.StoreDirectory);
-            await using var store = await StoreServer.StartAsync(
-                new StoreOptions { SocketPath = paths.StoreSocket, DomainSocketDirectory = Path.GetDirectoryName(paths.DomainStoreSocket(0))! },
-                logger);
-            await using var hypervisor = new SimHypervisorServer(paths.HypervisorDirectory, SimPaths.SharedMemoryDirectory, logger);
-            await using var client = XenStoreClient.ConnectSocket(paths.StoreSocket);
-            await using var introduce = await client.WatchAsync("@introduceDomain", "host-introduce", ct);
-            await using var release = await client.WatchAsync("@releaseDomain", "host-release", ct);
-            ready($"store at {paths.StoreSocket}, hypervisor at {paths.HypervisorDirectory}");
-            while (true)
-            {
-                await SyncDomainsAsync(client, hypervisor, ct);
-                status($"{hypervisor.Domains.Count} domains");
-                await Task.WhenAny(introduce.Events.WaitToReadAsync(ct).AsTask(), release.Events.WaitToReadAsync(ct).AsTask(), store.Completion);
-                ct.ThrowIfCancellationRequested();
-                if (store.Completion.IsCompleted)
-                {
-                    await store.Completion;
-                    return;
-                }
-
-                while (introduce.Events.TryRead(out _) || release.Events.TryRead(out _))
-                {
-                }
-            }
+            var local = RunMachineAsync(paths, SimPaths.SharedMemoryDirectory, "local", logger, status, ct);
+            var remote = RunMachineAsync(paths.Remote, SimPaths.RemoteSharedMemoryDirectory, "remote", logger, null, ct);
+            await UpCommand.WaitForAsync(() => File.Exists(paths.StoreSocket) && File.Exists(paths.Remote.StoreSocket) || local.IsCompleted || remote.IsCompleted, TimeSpan.FromSeconds(10), "the stores to listen");
+            ready($"store at {paths.StoreSocket}, hypervisor at {paths.HypervisorDirectory}; remote host under {paths.Remote.Run}");
+            await await Task.WhenAny(local, remote);
         });
+    }
+
+    /// <summary>One simulated machine: its store, its hypervisor, and the loop that keeps the two in step.</summary>
+    private static async Task RunMachineAsync(SimPaths paths, string sharedMemory, string name, ILogger logger, Action<string>? status, CancellationToken ct)
+    {
+        Directory.CreateDirectory(paths.StoreDirectory);
+        await using var store = await StoreServer.StartAsync(
+            new StoreOptions { SocketPath = paths.StoreSocket, DomainSocketDirectory = Path.GetDirectoryName(paths.DomainStoreSocket(0))! },
+            logger);
+        await using var hypervisor = new SimHypervisorServer(paths.HypervisorDirectory, sharedMemory, logger);
+        await using var client = XenStoreClient.ConnectSocket(paths.StoreSocket);
+        await using var introduce = await client.WatchAsync("@introduceDomain", "host-introduce", ct);
+        await using var release = await client.WatchAsync("@releaseDomain", "host-release", ct);
+        while (true)
+        {
+            await SyncDomainsAsync(client, hypervisor, ct);
+            status?.Invoke($"{hypervisor.Domains.Count} domains on the {name} host");
+            await Task.WhenAny(introduce.Events.WaitToReadAsync(ct).AsTask(), release.Events.WaitToReadAsync(ct).AsTask(), store.Completion);
+            ct.ThrowIfCancellationRequested();
+            if (store.Completion.IsCompleted)
+            {
+                await store.Completion;
+                return;
+            }
+
+            while (introduce.Events.TryRead(out _) || release.Events.TryRead(out _))
+            {
+            }
+        }
     }
 
     /// <summary>Gives every introduced domain a hypervisor socket and takes it from released ones.</summary>

@@ -5,15 +5,32 @@ using System.Text.Json.Serialization;
 namespace XenVmc.Sim;
 
 /// <summary>What <c>up</c> built, kept in host.json so status, down and the tests can find it.</summary>
-internal sealed record HostState(bool Bypass, IReadOnlyList<GuestState> Guests)
+internal sealed record HostState(bool Bypass, IReadOnlyList<GuestState> Guests, int NextDomid)
 {
+    /// <summary>A fresh domain id: a created, restored or migrated-in domain never reuses one.</summary>
+    public (HostState State, int Domid) AllocateDomid() => (this with { NextDomid = NextDomid + 1 }, NextDomid);
+
+    public HostState WithGuest(GuestState guest) => this with { Guests = [.. Guests.Select(g => g.Index == guest.Index ? guest : g)] };
+
+    public GuestState Guest(string index) =>
+        Guests.FirstOrDefault(g => g.Index.ToString(CultureInfo.InvariantCulture) == index)
+        ?? throw new XenVmc.Platform.Hosting.UsageException($"no guest {index} (this host has {Guests.Count})");
+
     public static HostState? Load(SimPaths paths) =>
         File.Exists(paths.HostFile) ? JsonSerializer.Deserialize(File.ReadAllBytes(paths.HostFile), HostStateJson.Default.HostState) : null;
 
     public void Save(SimPaths paths) => File.WriteAllBytes(paths.HostFile, JsonSerializer.SerializeToUtf8Bytes(this, HostStateJson.Default.HostState));
 }
 
-internal sealed record GuestState(int Index, int Domid, string Namespace, string Bridge, string Mac, string Ipv4, string Ipv6)
+/// <summary>Where a guest's domain is: on this host, migrated to the other one, or not running.</summary>
+internal enum GuestLocation
+{
+    Local,
+    Remote,
+    Off,
+}
+
+internal sealed record GuestState(int Index, int Domid, string Namespace, string Bridge, string Mac, string Ipv4, string Ipv6, GuestLocation Location = GuestLocation.Local)
 {
     public static GuestState Create(int index, string bridge) => new(
         index,
@@ -25,6 +42,6 @@ internal sealed record GuestState(int Index, int Domid, string Namespace, string
         string.Create(CultureInfo.InvariantCulture, $"fd00:198:18::{index:x}"));
 }
 
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(HostState))]
 internal sealed partial class HostStateJson : JsonSerializerContext;

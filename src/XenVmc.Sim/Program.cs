@@ -10,7 +10,15 @@ const string Help = """
                       the hypervisor, and (unless --no-bypass) xenvmc-dom0 and xenvmc-guest
       down            remove everything up made (safe twice, or after a crash)
       status          domains, daemons, peer tables and bypass routes
-      daemon start|stop I    start or stop (SIGTERM) guest I's xenvmc-guest
+      daemon start|stop|kill I
+                      start, stop (SIGTERM) or kill (SIGKILL) guest I's xenvmc-guest
+      dom0 start|stop|kill   the same for xenvmc-dom0
+      migrate I --away|--back
+                      live-migrate guest I to the remote host (alone there) or back; it gets a
+                      new domain id each time, its namespace stays on the bridge
+      shutdown I      clean shutdown (poweroff request, daemon stopped, domain destroyed)
+      destroy I       abrupt: the daemon is killed and the domain destroyed at once
+      start I         create a stopped guest's domain again (new domain id) and its daemon
       demo [--seconds S]
                       bridge path vs XenVMC bypass: iperf3 TCP and ping, with the ratio
       store --socket PATH [--domains DIR]
@@ -37,6 +45,8 @@ try
         "status" => await StatusCommand.RunAsync(rest),
         "demo" => await DemoCommand.RunAsync(rest),
         "daemon" => await DaemonCommand.RunAsync(rest),
+        "dom0" => await DaemonCommand.RunAsync(rest, dom0: true),
+        "migrate" or "shutdown" or "destroy" or "start" => await LifecycleCommand.RunAsync(args[0], rest),
         "host" => await HostCommand.RunAsync(rest),
         "store" => await StoreCommand.RunAsync(rest),
         "store-bench" => await StoreBenchCommand.RunAsync(rest),

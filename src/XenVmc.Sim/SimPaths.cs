@@ -37,5 +37,24 @@ internal sealed class SimPaths(string runDirectory)
 
     public string LogFile(string name) => Path.Combine(Logs, name + ".log");
 
+    /// <summary>
+    /// The other host a guest migrates to: its own store and hypervisor under <c>remote/</c>, its
+    /// own granted pages. No XenVMC Dom0 daemon runs there; a guest that lands on it is alone.
+    /// </summary>
+    public SimPaths Remote => new(Path.Combine(Run, "remote"));
+
+    public const string RemoteSharedMemoryDirectory = SharedMemoryDirectory + "/remote";
+
+    /// <summary>
+    /// A guest's view of "its" Xen, stable across migrations: <c>xenbus</c> and <c>hypervisor</c>
+    /// are symlinks to the sockets of the domain it currently is, the counterparts of the
+    /// /dev/xen devices that a migrated guest keeps using on its new host.
+    /// </summary>
+    public string GuestDevices(string netns) => Path.Combine(Run, "guests", netns);
+
+    public string GuestXenbus(string netns) => Path.Combine(GuestDevices(netns), "xenbus");
+
+    public string GuestHypervisor(string netns) => Path.Combine(GuestDevices(netns), "hypervisor");
+
     public static string GuestNamespace(int index) => NamespacePrefix + "g" + index.ToString(CultureInfo.InvariantCulture);
 }

@@ -23,6 +23,13 @@ internal static class StatusCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"DOMID",-6} {"NAME",-10} {"BRIDGE",-8} {"IPV4",-12} {"STATE",-11} {"DAEMON",-7} {"PEERS",-12} BYPASS ROUTES"));
         foreach (var g in state.Guests)
         {
+            if (g.Location != GuestLocation.Local)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{(g.Location == GuestLocation.Off ? "-" : g.Domid.ToString(CultureInfo.InvariantCulture)),-6} {g.Namespace,-10} {g.Bridge,-8} {g.Ipv4,-12} {(g.Location == GuestLocation.Off ? "off" : "migrated"),-11} {"-",-7} {"-",-12} -"));
+                continue;
+            }
+
             bool introduced = await store.IsDomainIntroducedAsync((uint)g.Domid, cts.Token);
             string daemon = await store.TryReadStringAsync($"/local/domain/{g.Domid}/data/xenvmc/state", default, cts.Token) ?? "-";
             var peers = await store.TryDirectoryAsync($"/local/domain/{g.Domid}/xenvmc/peers", default, cts.Token);

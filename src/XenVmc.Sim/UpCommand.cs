@@ -27,7 +27,7 @@ internal static class UpCommand
         }
 
         var guests = Enumerable.Range(1, count).Select(i => GuestState.Create(i, bridges[i - 1])).ToList();
-        var state = new HostState(bypass, guests);
+        var state = new HostState(bypass, guests, count + 1);
         Directory.CreateDirectory(paths.Logs);
         Directory.CreateDirectory(paths.Pids);
         state.Save(paths);
@@ -35,10 +35,15 @@ internal static class UpCommand
         string bin = Path.GetDirectoryName(self)!;
 
         Shell.StartDetached(null, paths.LogFile("host"), self, "host", "--run-dir", paths.Run);
-        await WaitForAsync(() => File.Exists(paths.StoreSocket) && File.Exists(paths.PidFile("host")), TimeSpan.FromSeconds(10), "the simulated host's store socket");
+        await WaitForAsync(() => File.Exists(paths.StoreSocket) && File.Exists(paths.Remote.StoreSocket) && File.Exists(paths.PidFile("host")), TimeSpan.FromSeconds(10), "the simulated hosts' store sockets");
 
         BuildNetwork(guests);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using (var remote = XenStoreClient.ConnectSocket(paths.Remote.StoreSocket))
+        {
+            await Toolstack.WriteDom0Async(remote, cts.Token);
+        }
+
         await using (var store = XenStoreClient.ConnectSocket(paths.StoreSocket))
         {
             await Toolstack.WriteDom0Async(store, cts.Token);
@@ -50,12 +55,12 @@ internal static class UpCommand
 
         foreach (var guest in guests)
         {
-            await WaitForAsync(() => File.Exists(paths.DomainStoreSocket(guest.Domid)) && File.Exists(paths.HypervisorSocket(guest.Domid)), TimeSpan.FromSeconds(10), $"domain {guest.Domid}'s sockets");
+            await Lifecycle.AttachDevicesAsync(paths, guest);
         }
 
         if (bypass)
         {
-            Shell.StartDetached(SimPaths.Dom0Namespace, paths.LogFile("dom0"), Path.Combine(bin, "xenvmc-dom0"), "--store", paths.StoreSocket, "--pid-file", paths.PidFile("dom0"));
+            StartDom0Daemon(paths, bin);
             foreach (var guest in guests)
             {
                 StartGuestDaemon(paths, bin, guest);
@@ -68,9 +73,12 @@ internal static class UpCommand
         return 0;
     }
 
+    public static void StartDom0Daemon(SimPaths paths, string bin) =>
+        Shell.StartDetached(SimPaths.Dom0Namespace, paths.LogFile("dom0"), Path.Combine(bin, "xenvmc-dom0"), "--store", paths.StoreSocket, "--pid-file", paths.PidFile("dom0"));
+
     public static void StartGuestDaemon(SimPaths paths, string bin, GuestState guest) =>
         Shell.StartDetached(guest.Namespace, paths.LogFile(guest.Namespace), Path.Combine(bin, "xenvmc-guest"),
-            "--platform", "sim", "--xenbus", paths.DomainStoreSocket(guest.Domid), "--hypervisor", paths.HypervisorSocket(guest.Domid),
+            "--platform", "sim", "--xenbus", paths.GuestXenbus(guest.Namespace), "--hypervisor", paths.GuestHypervisor(guest.Namespace),
             "--pid-file", paths.PidFile(guest.Namespace));
 
     public static Toolstack.Guest ToToolstack(GuestState g) =>

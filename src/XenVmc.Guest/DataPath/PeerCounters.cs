@@ -18,7 +18,34 @@ internal sealed class PeerCounters
     public long RxBadDestination;
     public long RxTunErrors;
     public long Notifications;
+
+    /// <summary>Records we put on the ring that the peer had not consumed when we closed the channel: lost, unless the peer drains them before it unmaps.</summary>
+    public long TxUnconsumedAtClose;
+
+    /// <summary>Records still in our receive ring at close, delivered to the TUN before unmapping.</summary>
+    public long RxDrainedAtClose;
     public readonly long[] RxMalformed = new long[Enum.GetValues<PacketDropReason>().Length];
+
+    /// <summary>Adds a snapshot of <paramref name="other"/> (a live or retired link) to these totals.</summary>
+    public void Add(PeerCounters other)
+    {
+        TxPackets += Volatile.Read(ref other.TxPackets);
+        TxBytes += Volatile.Read(ref other.TxBytes);
+        TxRingFull += Volatile.Read(ref other.TxRingFull);
+        TxTooLarge += Volatile.Read(ref other.TxTooLarge);
+        RxPackets += Volatile.Read(ref other.RxPackets);
+        RxBytes += Volatile.Read(ref other.RxBytes);
+        RxBadSource += Volatile.Read(ref other.RxBadSource);
+        RxBadDestination += Volatile.Read(ref other.RxBadDestination);
+        RxTunErrors += Volatile.Read(ref other.RxTunErrors);
+        Notifications += Volatile.Read(ref other.Notifications);
+        TxUnconsumedAtClose += Volatile.Read(ref other.TxUnconsumedAtClose);
+        RxDrainedAtClose += Volatile.Read(ref other.RxDrainedAtClose);
+        for (int i = 0; i < RxMalformed.Length; i++)
+        {
+            RxMalformed[i] += Volatile.Read(ref other.RxMalformed[i]);
+        }
+    }
 
     public long RxMalformedTotal
     {

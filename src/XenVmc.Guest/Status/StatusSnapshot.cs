@@ -10,16 +10,27 @@ public sealed record StatusSnapshot(
     string Interface,
     string Platform,
     DateTimeOffset Time,
+    int Sessions,
     IReadOnlyList<PeerStatus> Peers,
+    CounterTotals Totals,
     TunStatus Tun)
 {
-    internal static StatusSnapshot Create(GuestContext context, GuestDataPath dataPath, IEnumerable<PeerLink> links) => new(
-        context.Domid,
+    internal static StatusSnapshot Create(int domid, string platform, GuestDataPath dataPath, IEnumerable<PeerLink> links, PeerCounters totals, int sessions) => new(
+        domid,
         dataPath.InterfaceName,
-        context.Platform.Name,
+        platform,
         DateTimeOffset.UtcNow,
+        sessions,
         [.. links.OrderBy(l => l.Peer).Select(PeerStatus.From)],
+        CounterTotals.From(totals),
         TunStatus.From(dataPath.Counters));
+}
+
+/// <summary>Counters over every link this daemon has had, the closed ones included: what accounting needs after a peer left.</summary>
+public sealed record CounterTotals(long TxPackets, long TxBytes, long RxPackets, long RxBytes, long TxUnconsumedAtClose, long RxDrainedAtClose, IReadOnlyDictionary<string, long> Drops)
+{
+    internal static CounterTotals From(PeerCounters c) =>
+        new(c.TxPackets, c.TxBytes, c.RxPackets, c.RxBytes, c.TxUnconsumedAtClose, c.RxDrainedAtClose, PeerStatus.DropsOf(c));
 }
 
 public sealed record PeerStatus(
@@ -33,20 +44,13 @@ public sealed record PeerStatus(
     long RxPackets,
     long RxBytes,
     IReadOnlyDictionary<string, long> Drops,
-    long Notifications)
+    long Notifications,
+    long TxUnconsumedAtClose,
+    long RxDrainedAtClose)
 {
     internal static PeerStatus From(PeerLink link)
     {
         var c = link.Counters;
-        var drops = new SortedDictionary<string, long>
-        {
-            ["tx_ring_full"] = Volatile.Read(ref c.TxRingFull),
-            ["tx_too_large"] = Volatile.Read(ref c.TxTooLarge),
-            ["rx_bad_source"] = Volatile.Read(ref c.RxBadSource),
-            ["rx_bad_destination"] = Volatile.Read(ref c.RxBadDestination),
-            ["rx_tun_error"] = Volatile.Read(ref c.RxTunErrors),
-        };
-        AddReasons(drops, "rx_malformed_", c.RxMalformed);
         return new PeerStatus(
             link.Peer,
             [.. link.Entry.Addresses.Select(a => a.ToString())],
@@ -57,8 +61,24 @@ public sealed record PeerStatus(
             Volatile.Read(ref c.TxBytes),
             Volatile.Read(ref c.RxPackets),
             Volatile.Read(ref c.RxBytes),
-            drops,
-            Volatile.Read(ref c.Notifications));
+            DropsOf(c),
+            Volatile.Read(ref c.Notifications),
+            Volatile.Read(ref c.TxUnconsumedAtClose),
+            Volatile.Read(ref c.RxDrainedAtClose));
+    }
+
+    internal static SortedDictionary<string, long> DropsOf(PeerCounters c)
+    {
+        var drops = new SortedDictionary<string, long>
+        {
+            ["tx_ring_full"] = Volatile.Read(ref c.TxRingFull),
+            ["tx_too_large"] = Volatile.Read(ref c.TxTooLarge),
+            ["rx_bad_source"] = Volatile.Read(ref c.RxBadSource),
+            ["rx_bad_destination"] = Volatile.Read(ref c.RxBadDestination),
+            ["rx_tun_error"] = Volatile.Read(ref c.RxTunErrors),
+        };
+        AddReasons(drops, "rx_malformed_", c.RxMalformed);
+        return drops;
     }
 
     internal static void AddReasons(IDictionary<string, long> drops, string prefix, long[] counts)

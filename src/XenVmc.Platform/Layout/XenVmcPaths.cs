@@ -13,11 +13,15 @@ public static class XenVmcPaths
     public const string Ready = "ready";
     public const string Offered = "offered";
     public const string Connected = "connected";
+    public const string Suspended = "suspended";
 
     public static string Domain(uint domid) => "/local/domain/" + domid.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Guest-owned: <c>ready</c> while the guest's daemon runs.</summary>
     public static string GuestState(uint domid) => Domain(domid) + "/data/xenvmc/state";
+
+    /// <summary>Guest-owned, written by the toolstack: <c>suspend</c>, <c>poweroff</c>, <c>reboot</c> (libxl's shutdown request).</summary>
+    public static string ShutdownRequest(uint domid) => Domain(domid) + "/control/shutdown";
 
     public static string GuestVersion(uint domid) => Domain(domid) + "/data/xenvmc/version";
 

@@ -9,11 +9,13 @@ namespace XenVmc.Platform.Simulated;
 public sealed class SimPlatform : IXenPlatform
 {
     private readonly string _xenbusPath;
-    private readonly SimHypervisorClient _hypervisor;
+    private readonly string _hypervisorPath;
+    private SimHypervisorClient _hypervisor;
 
     public SimPlatform(string xenbusPath, string hypervisorPath)
     {
         _xenbusPath = xenbusPath;
+        _hypervisorPath = hypervisorPath;
         _hypervisor = SimHypervisorClient.Connect(hypervisorPath);
     }
 
@@ -24,6 +26,18 @@ public sealed class SimPlatform : IXenPlatform
     public IEventChannels Events => _hypervisor;
 
     public XenStoreClient OpenStore() => XenStoreClient.ConnectSocket(_xenbusPath);
+
+    /// <summary>
+    /// A migrated domain reaches the destination host's hypervisor through the same path (the
+    /// simulated host repoints it), as a guest's /dev/xen devices reach whichever Xen it runs on.
+    /// </summary>
+    public void Resume()
+    {
+        var fresh = SimHypervisorClient.Connect(_hypervisorPath);
+        var old = _hypervisor;
+        _hypervisor = fresh;
+        old.Dispose();
+    }
 
     public void Dispose() => _hypervisor.Dispose();
 }
