@@ -63,6 +63,16 @@ internal sealed partial class PeerLink
     }
 
     /// <summary>
+    /// For tests of the per-packet path only: carry packets over <paramref name="channel"/> as if
+    /// connected, without the control loop, the receive thread, routes or XenStore.
+    /// </summary>
+    internal void AttachForTest(Channel channel)
+    {
+        _channel = channel;
+        _closing = false;
+    }
+
+    /// <summary>
     /// The ring is full: ask the peer for an event when it frees space, and wait briefly. A slow
     /// peer costs its own packets, never more than <see cref="SpaceWaitMs"/> of the others'.
     /// </summary>
@@ -113,17 +123,12 @@ internal sealed partial class PeerLink
         byte[] buffer = GC.AllocateUninitializedArray<byte>(ChannelNodes.MaxRecordPayload, pinned: true);
         while (true)
         {
-            var status = consumer.TryRead(out var record);
+            var status = ReceiveOne(channel, buffer);
             if (status == RingReadStatus.Record)
             {
-                Deliver(record.Payload, buffer);
                 if (_stopReceiver)
                 {
                     Counters.RxDrainedAtClose++;
-                }
-                if (consumer.Release())
-                {
-                    channel.Port.Notify();
                 }
 
                 continue;
@@ -152,6 +157,27 @@ internal sealed partial class PeerLink
                 _spaceAvailable.Set();
             }
         }
+    }
+
+    /// <summary>
+    /// Takes one record off the receive ring, checks it and writes it into the TUN, then gives its
+    /// space back (and wakes the producer if it waits for space). The per-packet receive path:
+    /// allocates nothing (a test proves it).
+    /// </summary>
+    internal RingReadStatus ReceiveOne(Channel channel, byte[] buffer)
+    {
+        var consumer = channel.Consumer;
+        var status = consumer.TryRead(out var record);
+        if (status == RingReadStatus.Record)
+        {
+            Deliver(record.Payload, buffer);
+            if (consumer.Release())
+            {
+                channel.Port.Notify();
+            }
+        }
+
+        return status;
     }
 
     /// <summary>Bytes of each record copied privately before checking: any IPv4/IPv6 header chain a real stack sends, plus TCP's.</summary>

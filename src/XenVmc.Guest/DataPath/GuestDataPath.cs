@@ -118,25 +118,38 @@ internal sealed class GuestDataPath : IDisposable
         Span<short> revents = stackalloc short[2];
         while (!_stopping)
         {
-            int length;
-            try
-            {
-                length = _tun.Read(buffer);
-            }
-            catch (LinuxException)
-            {
-                Counters.ReadErrors++;
-                length = -1;
-            }
-
-            if (length < 0)
+            if (!ReadAndForward(buffer))
             {
                 Poll.Wait(entries, revents, -1);
-                continue;
             }
-
-            Forward(buffer.AsSpan(0, length));
         }
+    }
+
+    /// <summary>
+    /// Reads one packet from the (non-blocking) TUN and hands it to its peer's link; false when
+    /// none is queued or the read failed. The per-packet transmit path: allocates nothing (a test
+    /// proves it).
+    /// </summary>
+    internal bool ReadAndForward(byte[] buffer)
+    {
+        int length;
+        try
+        {
+            length = _tun.Read(buffer);
+        }
+        catch (LinuxException)
+        {
+            Counters.ReadErrors++;
+            return false;
+        }
+
+        if (length < 0)
+        {
+            return false;
+        }
+
+        Forward(buffer.AsSpan(0, length));
+        return true;
     }
 
     private void Forward(ReadOnlySpan<byte> record)

@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# Benchmark: the bridge path and the XenVMC bypass side by side, in one run, on one simulated host.
+#
+#   netns-tests/bench.sh [--seconds N] [--rounds N] [--out DIR] [--quick]
+#
+# Needs root, a built bin/ (./build.sh), iperf3, sockperf, jq, and gnuplot for the chart.
+# Takes the netns lock itself (/tmp/xenvmc-netns.lock) and always ends with `xenvmc-sim down`.
+#
+# How the two paths are compared from the same minute: one `xenvmc-sim up` with the daemons
+# running, and each guest's eth0 gets a second address in 198.19.0.0/24 that is not in any peer
+# table. Traffic to 198.18.0.2 takes the bypass (route dev vmc0); traffic to 198.19.0.2 takes the
+# plain veth -> bridge -> veth path. Every measurement is run on both paths back to back (the
+# order alternates by round), and the vmc0/eth0 byte counters of each run are recorded as proof
+# of the path taken.
+#
+# Writes DIR/raw.csv (every run), DIR/summary.csv (medians and ratios), DIR/throughput.png
+# (throughput against message size, both paths), DIR/table.txt, DIR/machine.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+if [[ -z "${XENVMC_BENCH_LOCKED:-}" ]]; then
+    exec env XENVMC_BENCH_LOCKED=1 flock -o /tmp/xenvmc-netns.lock "$0" "$@"
+fi
+
+SECONDS_PER_RUN=5
+ROUNDS=1
+OUT=""
+QUICK=0
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --seconds) SECONDS_PER_RUN=$2; shift 2 ;;
+        --rounds) ROUNDS=$2; shift 2 ;;
+        --out) OUT=$2; shift 2 ;;
+        --quick) QUICK=1; shift ;;
+        *) echo "usage: $0 [--seconds N] [--rounds N] [--out DIR] [--quick]" >&2; exit 2 ;;
+    esac
+done
+OUT=${OUT:-/tmp/xenvmc-bench-$(date -u +%Y%m%dT%H%M%S)}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+
+SIM="$ROOT/bin/xenvmc-sim"
+G1=xvmc-g1
+G2=xvmc-g2
+BYPASS_ADDR=198.18.0.2
+BRIDGE_ADDR=198.19.0.2
+IPERF_PORT=5201
+SP_UDP_PORT=11111
+SP_TCP_PORT=11112
+RUN=/run/xenvmc-sim
+HZ=$(getconf CLK_TCK)
+STARTED_PIDS=()
+
+for tool in iperf3 sockperf jq; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is not installed" >&2; exit 1; }
+done
+[[ -x "$SIM" ]] || { echo "bench: $SIM not built (run ./build.sh)" >&2; exit 1; }
+
+cleanup() {
+    # Only the servers this script started, by PID; then the whole simulated host.
+    local pid
+    for pid in "${STARTED_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    sleep 0.5
+    for pid in "${STARTED_PIDS[@]}"; do
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    "$SIM" down >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# CPU seconds (user+system) used so far by the XenVMC daemons of the simulated host.
+daemon_cpu() {
+    local total=0 f pid stat
+    for f in "$RUN"/pids/xvmc-g*.pid "$RUN"/pids/dom0.pid; do
+        [[ -f $f ]] || continue
+        pid=$(cat "$f")
+        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        # Fields after the ")" of comm: utime is field 14, stime 15 (12th and 13th after it).
+        stat=${stat##*) }
+        read -r -a fields <<<"$stat"
+        total=$((total + fields[11] + fields[12]))
+    done
+    echo "scale=3; $total / $HZ" | bc
+}
+
+link_bytes() { # ns dev -> "rx tx"
+    ip -n "$1" -s -j link show dev "$2" | jq -r '.[0].stats64 | "\(.rx.bytes) \(.tx.bytes)"'
+}
+
+wait_listen() { # ns proto port
+    local i
+    for i in $(seq 100); do
+        if [[ -n "$(in_ns "$1" ss -Hln"$2" sport = ":$3")" ]]; then return 0; fi
+        sleep 0.05
+    done
+    echo "bench: no listener on $2 port $3 in $1" >&2
+    return 1
+}
+
+echo "bench: bringing up the simulated host (output in $OUT)"
+"$SIM" down >/dev/null 2>&1 || true
+"$SIM" up --guests 2 >"$OUT/up.log"
+ip -n $G1 addr add 198.19.0.1/24 dev eth0
+ip -n $G2 addr add 198.19.0.2/24 dev eth0
+for addr in $BYPASS_ADDR $BRIDGE_ADDR; do
+    echo "bench: $(ip -n $G1 route get $addr | head -1)"
+done
+[[ "$(ip -n $G1 -j route get $BYPASS_ADDR | jq -r '.[0].dev')" == vmc0 ]] || { echo "bench: the bypass route is missing" >&2; exit 1; }
+[[ "$(ip -n $G1 -j route get $BRIDGE_ADDR | jq -r '.[0].dev')" == eth0 ]] || { echo "bench: the bridge address does not route via eth0" >&2; exit 1; }
+
+in_ns $G2 iperf3 -s -p $IPERF_PORT >/dev/null 2>&1 &
+STARTED_PIDS+=($!)
+in_ns $G2 sockperf sr -i 0.0.0.0 -p $SP_UDP_PORT >/dev/null 2>&1 &
+STARTED_PIDS+=($!)
+in_ns $G2 sockperf sr --tcp -i 0.0.0.0 -p $SP_TCP_PORT >/dev/null 2>&1 &
+STARTED_PIDS+=($!)
+wait_listen $G2 t $IPERF_PORT
+wait_listen $G2 u $SP_UDP_PORT
+wait_listen $G2 t $SP_TCP_PORT
+
+{
+    echo "date_utc=$(date -u +%FT%TZ)"
+    echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+    echo "cores=$(nproc)"
+    echo "kernel=$(uname -r)"
+    echo "dotnet=$(dotnet --version 2>/dev/null || echo '?')"
+    echo "iperf3=$(iperf3 --version | head -1)"
+    echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "seconds_per_run=$SECONDS_PER_RUN rounds=$ROUNDS"
+} >"$OUT/machine.txt"
+
+RAW="$OUT/raw.csv"
+echo "round,test,path,metric,value,seconds,bytes,daemon_cpu_s,vmc0_tx_bytes,eth0_tx_bytes,load1" >"$RAW"
+
+# One measurement on one path: runs the tool, appends rows to raw.csv.
+measure() { # round test path addr
+    local round=$1 test=$2 path=$3 addr=$4
+    local cpu0 cpu1 v0 v1 e0 e1 json out bytes secs load
+    cpu0=$(daemon_cpu); v0=$(link_bytes $G1 vmc0); e0=$(link_bytes $G1 eth0)
+    case "$test" in
+        tcp1|tcp4|tcp-l*)
+            local args=(-t "$SECONDS_PER_RUN")
+            [[ $test == tcp4 ]] && args+=(-P 4)
+            [[ $test == tcp-l* ]] && args+=(-l "${test#tcp-l}")
+            json=$(in_ns $G1 iperf3 -c "$addr" -p $IPERF_PORT -J "${args[@]}")
+            bytes=$(jq -r '.end.sum_received.bytes' <<<"$json")
+            secs=$(jq -r '.end.sum_received.seconds' <<<"$json")
+            row "$(jq -r '.end.sum_received.bits_per_second / 1e9' <<<"$json")" gbps
+            ;;
+        udp*)
+            local len=${test#udp}
+            json=$(in_ns $G1 iperf3 -c "$addr" -p $IPERF_PORT -J -u -b 0 -l "$len" -t "$SECONDS_PER_RUN")
+            bytes=$(jq -r '.end.sum_received.bytes' <<<"$json")
+            secs=$(jq -r '.end.sum_received.seconds' <<<"$json")
+            row "$(jq -r '.end.sum_received.bits_per_second / 1e9' <<<"$json")" gbps
+            row "$(jq -r ".end.sum_received.bytes / $len / .end.sum_received.seconds" <<<"$json")" pps
+            ;;
+        pp-udp|pp-tcp)
+            local extra=() port=$SP_UDP_PORT
+            [[ $test == pp-tcp ]] && { extra=(--tcp); port=$SP_TCP_PORT; }
+            out=$(in_ns $G1 sockperf pp "${extra[@]}" -i "$addr" -p $port -m 64 -t "$SECONDS_PER_RUN" 2>&1)
+            bytes=0; secs=$SECONDS_PER_RUN
+            row "$(sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' <<<"$out")" p50_us
+            row "$(sed -n 's/.*percentile 99.000 = *\([0-9.]*\).*/\1/p' <<<"$out")" p99_us
+            ;;
+    esac
+}
+
+# Appends one row for the measurement in progress (uses measure's locals; counters read now).
+row() {
+    local value=$1 metric=$2
+    [[ -n $value && $value != null ]] || { echo "bench: $test on $path gave no $metric" >&2; value=nan; }
+    if [[ -z ${cpu1:-} ]]; then
+        cpu1=$(daemon_cpu); v1=$(link_bytes $G1 vmc0); e1=$(link_bytes $G1 eth0)
+        load=$(cut -d' ' -f1 /proc/loadavg)
+    fi
+    local cpu vtx etx
+    cpu=$(echo "$cpu1 - $cpu0" | bc)
+    vtx=$(( ${v1#* } - ${v0#* } )); etx=$(( ${e1#* } - ${e0#* } ))
+    echo "$round,$test,$path,$metric,$value,$secs,$bytes,$cpu,$vtx,$etx,$load" >>"$RAW"
+    printf '  %-9s %-7s %-7s %12.3f   (vmc0 tx %6.0f MB, eth0 tx %6.0f MB, daemons %.2f CPU s)\n' \
+        "$test" "$path" "$metric" "$value" "$(echo "$vtx/1000000" | bc)" "$(echo "$etx/1000000" | bc)" "$cpu"
+}
+
+TESTS=(tcp1 tcp4 udp64 udp1400 udp8192 pp-udp pp-tcp tcp-l64 tcp-l1400 tcp-l8192)
+[[ $QUICK == 1 ]] && TESTS=(tcp1 udp1400 pp-udp)
+
+for round in $(seq "$ROUNDS"); do
+    echo "bench: round $round of $ROUNDS (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    for test in "${TESTS[@]}"; do
+        if (( round % 2 == 1 )); then order=(bridge bypass); else order=(bypass bridge); fi
+        for path in "${order[@]}"; do
+            addr=$BRIDGE_ADDR; [[ $path == bypass ]] && addr=$BYPASS_ADDR
+            cpu1=""
+            measure "$round" "$test" "$path" "$addr"
+            sleep 1
+        done
+    done
+done
+echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
+
+# Medians per (test, metric, path), ratios bypass / bridge, targets from the issue.
+python3 - "$RAW" "$OUT" <<'EOF'
+import csv, statistics, sys
+raw, out = sys.argv[1], sys.argv[2]
+rows = list(csv.DictReader(open(raw)))
+keys = []
+values, cpu, gb = {}, {}, {}
+for r in rows:
+    k = (r["test"], r["metric"])
+    if k not in keys:
+        keys.append(k)
+    values.setdefault((k, r["path"]), []).append(float(r["value"]))
+    if r["metric"] in ("gbps",) and float(r["bytes"]) > 0:
+        cpu.setdefault((r["test"], r["path"]), []).append(float(r["daemon_cpu_s"]) / (float(r["bytes"]) / 1e9))
+# target: (ratio bound, direction) on bypass / bridge
+targets = {("tcp1", "gbps"): (1.15, ">="), ("tcp4", "gbps"): (1.15, ">="),
+           ("udp1400", "pps"): (1.0, ">="), ("udp64", "pps"): (0.8, ">="),
+           ("pp-udp", "p50_us"): (1.0, "<="), ("pp-tcp", "p50_us"): (1.0, "<="),
+           ("pp-udp", "p99_us"): (1.5, "<="), ("pp-tcp", "p99_us"): (1.5, "<=")}
+lines = []
+with open(f"{out}/summary.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["test", "metric", "bridge", "bypass", "ratio", "target", "met", "bypass_daemon_cpu_s_per_GB"])
+    hdr = f"{'test':<10}{'metric':<8}{'bridge':>12}{'bypass':>12}{'ratio':>8}  {'target':<8}{'met':<5}{'daemon CPU s/GB':>16}"
+    lines += [hdr, "-" * len(hdr)]
+    for k in keys:
+        b = statistics.median(values.get((k, "bridge"), [float("nan")]))
+        p = statistics.median(values.get((k, "bypass"), [float("nan")]))
+        ratio = p / b if b else float("nan")
+        t = targets.get(k)
+        target = f"{t[1]}{t[0]}" if t else ""
+        met = "" if not t else ("yes" if (ratio >= t[0] if t[1] == ">=" else ratio <= t[0]) else "NO")
+        c = cpu.get((k[0], "bypass"))
+        cs = f"{statistics.median(c):.2f}" if c and k[1] == "gbps" else ""
+        w.writerow([k[0], k[1], f"{b:.4g}", f"{p:.4g}", f"{ratio:.3f}", target, met, cs])
+        lines.append(f"{k[0]:<10}{k[1]:<8}{b:>12.4g}{p:>12.4g}{ratio:>7.2f}x  {target:<8}{met:<5}{cs:>16}")
+# Chart data: message size -> Gbit/s for both paths.
+with open(f"{out}/chart.dat", "w") as f:
+    f.write("# size tcp_bridge tcp_bypass udp_bridge udp_bypass (Gbit/s)\n")
+    def g(test, path):
+        v = values.get(((test, "gbps"), path))
+        return f"{statistics.median(v):.4f}" if v else "NaN"
+    for size, tcp in ((64, "tcp-l64"), (1400, "tcp-l1400"), (8192, "tcp-l8192"), (131072, "tcp1")):
+        udp = f"udp{size}"
+        f.write(f"{size} {g(tcp,'bridge')} {g(tcp,'bypass')} {g(udp,'bridge')} {g(udp,'bypass')}\n")
+open(f"{out}/table.txt", "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+EOF
+
+if command -v gnuplot >/dev/null; then
+    gnuplot <<EOF
+set terminal pngcairo size 900,560 font "sans,11"
+set output "$OUT/throughput.png"
+set title "XenVMC bypass vs veth bridge path: throughput by message size ($(nproc)-core $(lscpu | sed -n 's/^Model name: *//p' | head -1))"
+set xlabel "message size (bytes; iperf3 -l)"
+set ylabel "Gbit/s received"
+set logscale x 2
+set xtics ("64" 64, "1400" 1400, "8K" 8192, "128K" 131072)
+set key top left
+set grid
+plot "$OUT/chart.dat" using 1:2 with linespoints lw 2 pt 7 lc rgb "#555555" title "TCP, bridge path", \
+     "" using 1:3 with linespoints lw 2 pt 7 lc rgb "#d62728" title "TCP, XenVMC bypass", \
+     "" using 1:4 with linespoints lw 2 pt 5 dt 2 lc rgb "#555555" title "UDP, bridge path", \
+     "" using 1:5 with linespoints lw 2 pt 5 dt 2 lc rgb "#d62728" title "UDP, XenVMC bypass"
+EOF
+    echo "bench: chart $OUT/throughput.png"
+else
+    echo "bench: gnuplot not installed, no chart (apt-get install gnuplot-nox)"
+fi
+echo "bench: results in $OUT (raw.csv, summary.csv, table.txt, machine.txt)"
