@@ -19,7 +19,7 @@ public sealed class PathSwitchTests(ITestOutputHelper output)
     public async Task Migration_UnderIperf_FallsBackAndReturns_WithoutBreakingTheConnection()
     {
         using var host = SimHost.Up("--guests", "2");
-        SimHost.ExecOk(G2, "iperf3", "-s", "-1", "-D", "-p", "5201");
+        string iperfPid = Iperf.StartServer(G2);
         Assert.True(SimHost.WaitUntil(() => SimHost.Exec(G2, "ss", "-Htln", "sport", "= :5201").Output.Trim().Length > 0, TimeSpan.FromSeconds(5)));
         var clock = Stopwatch.StartNew();
         var client = Task.Run(() => SimHost.Exec(G1, "iperf3", "-c", "198.18.0.2", "-p", "5201", "-t", "16", "-J"));
@@ -40,7 +40,7 @@ public sealed class PathSwitchTests(ITestOutputHelper output)
         finally
         {
             var (exit, text, error) = await client;
-            SimHost.Exec(G2, "pkill", "-x", "iperf3");
+            Iperf.StopServer(iperfPid);
             var report = JsonDocument.Parse(text.Length > 0 ? text : "{}").RootElement;
             Assert.True(exit == 0 && !report.TryGetProperty("error", out _), $"iperf3 failed across the migration: {text}{error}");
             var intervals = report.GetProperty("intervals").EnumerateArray().Select(i => i.GetProperty("sum").GetProperty("bytes").GetInt64()).ToList();

@@ -17,7 +17,8 @@ internal static partial class Measure
     public static JsonDocument Iperf(string client, string serverNs, string serverAddress, IReadOnlyList<string> clientArgs, int seconds)
     {
         const string Port = "5201";
-        Shell.Run("ip", "netns", "exec", serverNs, "iperf3", "-s", "-1", "-D", "-p", Port, "-B", serverAddress.Contains(':') ? "::" : "0.0.0.0");
+        string pidFile = Path.Combine(Path.GetTempPath(), $"xenvmc-sim-iperf3-{Guid.NewGuid():N}.pid");
+        Shell.Run("ip", "netns", "exec", serverNs, "iperf3", "-s", "-1", "-D", "-p", Port, "-B", serverAddress.Contains(':') ? "::" : "0.0.0.0", "-I", pidFile);
         try
         {
             WaitForListener(serverNs, Port);
@@ -35,7 +36,30 @@ internal static partial class Measure
         }
         finally
         {
-            Shell.Run("ip", ["netns", "exec", serverNs, "pkill", "-x", "iperf3"], check: false);
+            StopServer(pidFile);
+        }
+    }
+
+    /// <summary>Stops our iperf3 server by its own pid, never by name (that would hit other users' iperf3).</summary>
+    private static void StopServer(string pidFile)
+    {
+        try
+        {
+            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid)
+                && File.ReadAllText($"/proc/{pid}/comm").Trim() == "iperf3")
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(pid);
+                process.Kill();
+                process.WaitForExit(2000);
+            }
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone: a one-shot server exits after its test.
+        }
+        finally
+        {
+            File.Delete(pidFile);
         }
     }
 
