@@ -27,20 +27,22 @@ SECONDS_PER_RUN=5
 ROUNDS=1
 OUT=""
 QUICK=0
+TESTS_OVERRIDE=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --seconds) SECONDS_PER_RUN=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
         --quick) QUICK=1; shift ;;
-        *) echo "usage: $0 [--seconds N] [--rounds N] [--out DIR] [--quick]" >&2; exit 2 ;;
+        --tests) TESTS_OVERRIDE=$2; shift 2 ;;
+        *) echo "usage: $0 [--seconds N] [--rounds N] [--out DIR] [--quick] [--tests 'tcp1 udp1400@300M ...']" >&2; exit 2 ;;
     esac
 done
 OUT=${OUT:-/tmp/xenvmc-bench-$(date -u +%Y%m%dT%H%M%S)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
-SIM="$ROOT/bin/xenvmc-sim"
+SIM="${XENVMC_BIN:-$ROOT/bin}/xenvmc-sim"
 G1=xvmc-g1
 G2=xvmc-g2
 BYPASS_ADDR=198.18.0.2
@@ -143,21 +145,25 @@ echo "round,test,path,metric,value,seconds,bytes,daemon_cpu_s,vmc0_tx_bytes,eth0
 # One measurement on one path: runs the tool, appends rows to raw.csv.
 measure() { # round test path addr
     local round=$1 test=$2 path=$3 addr=$4
-    local cpu0 cpu1 v0 v1 e0 e1 json out bytes secs load
+    local cpu0 cpu1 v0 v1 e0 e1 json out bytes secs load rate=()
+    # "name@RATE" offers a fixed rate (iperf3 -b), so CPU per GB compares the paths' cost, not their speed.
+    [[ $test == *@* ]] && rate=(-b "${test#*@}")
     cpu0=$(daemon_cpu); v0=$(link_bytes $G1 vmc0); e0=$(link_bytes $G1 eth0)
-    case "$test" in
+    case "${test%@*}" in
         tcp1|tcp4|tcp-l*)
             local args=(-t "$SECONDS_PER_RUN")
             [[ $test == tcp4 ]] && args+=(-P 4)
             [[ $test == tcp-l* ]] && args+=(-l "${test#tcp-l}")
+            args+=("${rate[@]}")
             json=$(in_ns $G1 iperf3 -c "$addr" -p $IPERF_PORT -J "${args[@]}")
             bytes=$(jq -r '.end.sum_received.bytes' <<<"$json")
             secs=$(jq -r '.end.sum_received.seconds' <<<"$json")
             row "$(jq -r '.end.sum_received.bits_per_second / 1e9' <<<"$json")" gbps
             ;;
         udp*)
-            local len=${test#udp}
-            json=$(in_ns $G1 iperf3 -c "$addr" -p $IPERF_PORT -J -u -b 0 -l "$len" -t "$SECONDS_PER_RUN")
+            local len=${test%@*}; len=${len#udp}
+            [[ ${#rate[@]} -gt 0 ]] || rate=(-b 0)
+            json=$(in_ns $G1 iperf3 -c "$addr" -p $IPERF_PORT -J -u "${rate[@]}" -l "$len" -t "$SECONDS_PER_RUN")
             bytes=$(jq -r '.end.sum_received.bytes' <<<"$json")
             secs=$(jq -r '.end.sum_received.seconds' <<<"$json")
             row "$(jq -r '.end.sum_received.bits_per_second / 1e9' <<<"$json")" gbps
@@ -192,6 +198,7 @@ row() {
 
 TESTS=(tcp1 tcp4 udp64 udp1400 udp8192 pp-udp pp-tcp tcp-l64 tcp-l1400 tcp-l8192)
 [[ $QUICK == 1 ]] && TESTS=(tcp1 udp1400 pp-udp)
+[[ -n $TESTS_OVERRIDE ]] && read -r -a TESTS <<<"$TESTS_OVERRIDE"
 
 for round in $(seq "$ROUNDS"); do
     echo "bench: round $round of $ROUNDS (load $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -264,6 +271,7 @@ set title "XenVMC bypass vs veth bridge path: throughput by message size ($(npro
 set xlabel "message size (bytes; iperf3 -l)"
 set ylabel "Gbit/s received"
 set logscale x 2
+set logscale y 10
 set xtics ("64" 64, "1400" 1400, "8K" 8192, "128K" 131072)
 set key top left
 set grid
