@@ -1,6 +1,5 @@
 using XenVmc.Guest.Channels;
 using XenVmc.Guest.DataPath;
-using XenVmc.Linux;
 using XenVmc.Packets;
 using XenVmc.Rings;
 
@@ -62,86 +61,6 @@ internal sealed partial class PeerLink
             Interlocked.Decrement(ref _transmitters);
         }
     }
-
-    /// <summary>
-    /// Reads one packet from the TUN straight into room on our transmit ring (no copy through a
-    /// private buffer), when this link is the only one published, so whatever the TUN holds is
-    /// either for this peer or for nobody. The routing decision is taken on a private copy of the
-    /// headers, because the ring is shared memory. Returns the packet length, -1 when the TUN had
-    /// nothing, or <see cref="NoRoom"/> when the ring lacks room for a maximal packet (or the link is
-    /// not connected): then read into a private buffer and call <see cref="Transmit"/>.
-    /// Called by the TUN reader thread only. Allocates nothing and takes no lock.
-    /// </summary>
-    internal int TransmitFromTun(TunDevice tun, byte[] headers, GuestDataPath dataPath)
-    {
-        Interlocked.Increment(ref _transmitters);
-        try
-        {
-            var channel = _channel;
-            if (_closing || channel is null)
-            {
-                return NoRoom;
-            }
-
-            var producer = channel.Producer;
-            var room = producer.TryReserve(TunDevice.MaxPacketSize);
-            if (room.IsEmpty)
-            {
-                return NoRoom;
-            }
-
-            int length;
-            try
-            {
-                length = tun.Read(room);
-            }
-            catch (LinuxException)
-            {
-                dataPath.Counters.ReadErrors++;
-                return -1;
-            }
-
-            if (length < 0)
-            {
-                return -1;
-            }
-
-            // Decide on private bytes: the headers, or the whole packet when the parser needs more.
-            int copied = Math.Min(length, PrivateHeaderBytes);
-            room[..copied].CopyTo(headers);
-            var record = headers.AsSpan(0, length);
-            PacketInfo info = default;
-            var reason = length > VirtioNetHeader.Size ? PacketParser.TryParse(record[VirtioNetHeader.Size..], out info) : PacketDropReason.Truncated;
-            if (copied < length && (reason != PacketDropReason.None || VirtioNetHeader.Size + info.TransportOffset + MaxTransportHeader > copied))
-            {
-                room[..length].CopyTo(headers);
-                reason = PacketParser.TryParse(record[VirtioNetHeader.Size..], out info);
-            }
-
-            if (dataPath.Route(reason, info, length) != this)
-            {
-                return length;
-            }
-
-            producer.Commit(length, TunDevice.MaxPacketSize);
-            Counters.TxPackets++;
-            Counters.TxBytes += length;
-            if (producer.ConsumerNeedsNotify())
-            {
-                Counters.Notifications++;
-                channel.Port.Notify();
-            }
-
-            return length;
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _transmitters);
-        }
-    }
-
-    /// <summary><see cref="TransmitFromTun"/>: no room on the ring, read the packet the usual way.</summary>
-    internal const int NoRoom = -2;
 
     /// <summary>
     /// For tests of the per-packet path only: carry packets over <paramref name="channel"/> as if

@@ -23,7 +23,6 @@ internal sealed class GuestDataPath : IDisposable
     private readonly Lock _lock = new();
     private readonly EventFd _stop = EventFd.Create(nonBlocking: true);
     private Dictionary<IpKey, PeerLink> _byDestination = [];
-    private PeerLink? _only;
     private HashSet<IpKey> _localAddresses = [];
     private Thread? _reader;
     private volatile bool _stopping;
@@ -59,7 +58,6 @@ internal sealed class GuestDataPath : IDisposable
             }
 
             Volatile.Write(ref _byDestination, next);
-            Volatile.Write(ref _only, OnlyLink(next));
         }
     }
 
@@ -77,25 +75,7 @@ internal sealed class GuestDataPath : IDisposable
             }
 
             Volatile.Write(ref _byDestination, next);
-            Volatile.Write(ref _only, OnlyLink(next));
         }
-    }
-
-    /// <summary>The one link every destination leads to, or null when there are none or several.</summary>
-    private static PeerLink? OnlyLink(Dictionary<IpKey, PeerLink> table)
-    {
-        PeerLink? only = null;
-        foreach (var link in table.Values)
-        {
-            if (only is not null && only != link)
-            {
-                return null;
-            }
-
-            only = link;
-        }
-
-        return only;
     }
 
     public void SetLocalAddresses(IEnumerable<IPAddress> addresses) =>
@@ -152,16 +132,6 @@ internal sealed class GuestDataPath : IDisposable
     /// </summary>
     internal bool ReadAndForward(byte[] buffer)
     {
-        if (Volatile.Read(ref _only) is { } only)
-        {
-            // One peer: read straight into its ring (see PeerLink.TransmitFromTun).
-            int read = only.TransmitFromTun(_tun, buffer, this);
-            if (read != PeerLink.NoRoom)
-            {
-                return read >= 0;
-            }
-        }
-
         int length;
         try
         {
@@ -184,29 +154,28 @@ internal sealed class GuestDataPath : IDisposable
 
     private void Forward(ReadOnlySpan<byte> record)
     {
-        PacketInfo info = default;
-        var reason = record.Length > VirtioNetHeader.Size ? PacketParser.TryParse(record[VirtioNetHeader.Size..], out info) : PacketDropReason.Truncated;
-        Route(reason, info, record.Length)?.Transmit(record, Counters);
-    }
-
-    /// <summary>Counts a packet read from the TUN and returns the link of its destination, or null (counted) when it goes nowhere.</summary>
-    internal PeerLink? Route(PacketDropReason reason, in PacketInfo info, int length)
-    {
         Counters.ReadPackets++;
-        Counters.ReadBytes += length;
+        Counters.ReadBytes += record.Length;
+        if (record.Length <= VirtioNetHeader.Size)
+        {
+            Counters.Malformed[(int)PacketDropReason.Truncated]++;
+            return;
+        }
+
+        var reason = PacketParser.TryParse(record[VirtioNetHeader.Size..], out var info);
         if (reason != PacketDropReason.None)
         {
             Counters.Malformed[(int)reason]++;
-            return null;
+            return;
         }
 
         if (!Volatile.Read(ref _byDestination).TryGetValue(info.Destination, out var link))
         {
             Counters.NoPeer++;
-            return null;
+            return;
         }
 
-        return link;
+        link.Transmit(record, Counters);
     }
 
     public void Dispose()
