@@ -53,18 +53,11 @@ public sealed class GrantAllocDevice : IDisposable
     }
 
     /// <summary>IOCTL_GNTALLOC_DEALLOC_GREF: we are done with the pages; they go once nobody maps them.</summary>
-    public unsafe void Deallocate(ulong index, int pages)
-    {
-        var request = new XenIoctl.IndexCount { Index = index, Count = (uint)pages };
-        XenIoctl.Call(Handle, XenIoctl.GntallocDeallocGref, &request, "release granted pages of");
-    }
+    public void Deallocate(ulong index, int pages) =>
+        XenIoctl.CallWithIndex(Handle, XenIoctl.GntallocDeallocGref, index, pages, "release granted pages of");
 
     /// <summary>IOCTL_GNTALLOC_SET_UNMAP_NOTIFY: when our mapping of the page holding byte <paramref name="index"/> goes, clear that byte.</summary>
-    public unsafe void ClearOnUnmap(ulong index)
-    {
-        var request = new XenIoctl.UnmapNotify { Index = index, Action = XenIoctl.UnmapNotifyClearByte };
-        XenIoctl.Call(Handle, XenIoctl.GntallocSetUnmapNotify, &request, "set an unmap notification on");
-    }
+    public void ClearOnUnmap(ulong index) => XenIoctl.ClearOnUnmap(Handle, XenIoctl.GntallocSetUnmapNotify, index);
 
     public void Dispose() => Handle.Dispose();
 }

@@ -43,18 +43,11 @@ public sealed class GrantMapDevice : IDisposable
     }
 
     /// <summary>IOCTL_GNTDEV_UNMAP_GRANT_REF, after the mapping itself is gone.</summary>
-    public unsafe void Unregister(ulong index, int pages)
-    {
-        var request = new XenIoctl.IndexCount { Index = index, Count = (uint)pages };
-        XenIoctl.Call(Handle, XenIoctl.GntdevUnmapGrantRef, &request, "unregister grants from");
-    }
+    public void Unregister(ulong index, int pages) =>
+        XenIoctl.CallWithIndex(Handle, XenIoctl.GntdevUnmapGrantRef, index, pages, "unregister grants from");
 
     /// <summary>IOCTL_GNTDEV_SET_UNMAP_NOTIFY: when our (writable) mapping goes, clear the byte at <paramref name="index"/>.</summary>
-    public unsafe void ClearOnUnmap(ulong index)
-    {
-        var request = new XenIoctl.UnmapNotify { Index = index, Action = XenIoctl.UnmapNotifyClearByte };
-        XenIoctl.Call(Handle, XenIoctl.GntdevSetUnmapNotify, &request, "set an unmap notification on");
-    }
+    public void ClearOnUnmap(ulong index) => XenIoctl.ClearOnUnmap(Handle, XenIoctl.GntdevSetUnmapNotify, index);
 
     public void Dispose() => Handle.Dispose();
 }

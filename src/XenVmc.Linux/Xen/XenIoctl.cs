@@ -53,6 +53,20 @@ internal static class XenIoctl
         }
     }
 
+    /// <summary>A request made of an mmap index and a page count (dealloc on gntalloc, unmap on gntdev).</summary>
+    public static unsafe void CallWithIndex(SafeFileDescriptor fd, nuint request, ulong index, int pages, string what)
+    {
+        var argument = new IndexCount { Index = index, Count = (uint)pages };
+        Call(fd, request, &argument, what);
+    }
+
+    /// <summary>SET_UNMAP_NOTIFY on gntalloc or gntdev: clear the byte at <paramref name="index"/> when our mapping of its page goes.</summary>
+    public static unsafe void ClearOnUnmap(SafeFileDescriptor fd, nuint request, ulong index)
+    {
+        var argument = new UnmapNotify { Index = index, Action = UnmapNotifyClearByte };
+        Call(fd, request, &argument, "set an unmap notification on");
+    }
+
     /// <summary>struct ioctl_gntalloc_unmap_notify / ioctl_gntdev_unmap_notify: u64 index, u32 action, u32 event_channel_port.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct UnmapNotify
