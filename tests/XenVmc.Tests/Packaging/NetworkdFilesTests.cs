@@ -47,7 +47,7 @@ public sealed class NetworkdFilesTests
         Assert.Contains($"{GuestOptions.RouteProtocolNumber}\txenvmc", File.ReadAllText(conf), StringComparison.Ordinal);
 
         // A private mount and network namespace: /etc/iproute2 is a copy with (or without) our
-        // file, and the route goes on a dummy link nobody else sees.
+        // file, and the route goes on a veth nobody else sees.
         using var dir = new TempDirectory();
         string script = $$"""
             set -e
@@ -56,7 +56,8 @@ public sealed class NetworkdFilesTests
             mkdir -p {{dir.Path}}/etc/rt_protos.d
             [ "$1" = with ] && cp {{conf}} {{dir.Path}}/etc/rt_protos.d/
             mount --bind {{dir.Path}}/etc /etc/iproute2
-            {{ip}} link add xvt0 type dummy
+            {{ip}} link add xvt0 type veth peer name xvt1
+            {{ip}} link set xvt1 up
             {{ip}} link set xvt0 up
             {{ip}} route add 198.18.77.0/24 dev xvt0 proto {{GuestOptions.RouteProtocolNumber}}
             {{ip}} route add 198.18.78.0/24 dev xvt0
