@@ -35,18 +35,19 @@ internal static class Cli
           0  success
           1  no xenvmc-guest answers on the status socket (not running, or another network namespace)
           2  wrong command line
-          3  `status` only: the daemon answers but is not registered in XenStore, or a listed
-             peer has no connected channel
+          3  `status --check` only: the daemon answers but is not registered in XenStore, or a
+             peer in its table has no connected channel
           4  a system call failed (routes: netlink)
         """;
 
     private static readonly Dictionary<string, string> CommandHelp = new(StringComparer.Ordinal)
     {
         ["status"] = """
-            usage: xenvmc status [--json] [--socket NAME]
+            usage: xenvmc status [--json] [--check] [--socket NAME]
               The daemon: domain, platform, interface, sessions, then each peer and the totals.
-              --json prints the daemon's whole snapshot. Exit 3 when the daemon is not registered
-              in XenStore or a peer in its table has no connected channel (yet).
+              --json prints the daemon's whole snapshot.
+              --check exits 3 when the daemon is not registered in XenStore or a peer in its
+              table has no connected channel (yet), for health checks in scripts.
             """,
         ["peers"] = """
             usage: xenvmc peers [--json] [--socket NAME]
@@ -72,7 +73,7 @@ internal static class Cli
     {
         try
         {
-            var cl = CommandLine.Parse(args, ["--socket", "--count"], ["--json", "--help", "--version", "--watch"]);
+            var cl = CommandLine.Parse(args, ["--socket", "--count"], ["--json", "--help", "--version", "--watch", "--check"]);
             string[] positional = [.. cl.Positional];
             if (cl.Has("--version"))
             {
@@ -125,6 +126,11 @@ internal static class Cli
                 throw new UsageException($"{command}: unexpected '{string.Join(' ', extra)}'; try xenvmc {command} --help");
             }
 
+            if (cl.Has("--check") && command != "status")
+            {
+                throw new UsageException($"--check is for status, not {command}");
+            }
+
             if (cl.Has("--count") && watch is null)
             {
                 throw new UsageException("--count goes with --watch");
@@ -135,7 +141,7 @@ internal static class Cli
             bool json = cl.Has("--json");
             return command switch
             {
-                "status" => Commands.Status(socket, json, stdout),
+                "status" => Commands.Status(socket, json, cl.Has("--check"), stdout),
                 "peers" => Commands.Peers(socket, json, stdout),
                 "stats" when watch is { } interval => Commands.Watch(socket, json, TimeSpan.FromSeconds(interval), count, stdout),
                 "stats" => Commands.Stats(socket, json, stdout),

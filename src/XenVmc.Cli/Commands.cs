@@ -14,7 +14,7 @@ internal static class Commands
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
     private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
 
-    public static int Status(string socket, bool json, TextWriter o)
+    public static int Status(string socket, bool json, bool check, TextWriter o)
     {
         var (s, raw) = StatusClient.Fetch(socket);
         int connected = s.Peers.Count(p => p.State == "connected");
@@ -29,7 +29,7 @@ internal static class Commands
             WriteTotals(s, o);
         }
 
-        return s.Domid == 0 || connected < s.Peers.Count ? Cli.Degraded : Cli.Ok;
+        return check && (s.Domid == 0 || connected < s.Peers.Count) ? Cli.Degraded : Cli.Ok;
     }
 
     public static int Peers(string socket, bool json, TextWriter o)

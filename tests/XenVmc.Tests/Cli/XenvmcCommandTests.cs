@@ -61,13 +61,15 @@ public sealed class XenvmcCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Status_Exit3_WhenAPeerIsNotConnected()
+    public void StatusCheck_Exit3_WhenAPeerIsNotConnected()
     {
+        Assert.Equal(0, Xenvmc("status", "--check", "--socket", _socket).Exit);
         _state2 = "negotiating";
-        Assert.Equal(3, Xenvmc("status", "--socket", _socket).Exit);
+        Assert.Equal(3, Xenvmc("status", "--check", "--socket", _socket).Exit);
+        Assert.Equal(0, Xenvmc("status", "--socket", _socket).Exit);
         _state2 = "connected";
         _domid = 0;
-        Assert.Equal(3, Xenvmc("status", "--socket", _socket).Exit);
+        Assert.Equal(3, Xenvmc("status", "--check", "--socket", _socket).Exit);
     }
 
     [Fact]
@@ -122,6 +124,7 @@ public sealed class XenvmcCommandTests : IAsyncLifetime
         Assert.Equal(2, Xenvmc("frobnicate").Exit);
         Assert.Equal(2, Xenvmc("status", "--bogus").Exit);
         Assert.Equal(2, Xenvmc("peers", "--watch").Exit);
+        Assert.Equal(2, Xenvmc("stats", "--check").Exit);
         Assert.Equal(2, Xenvmc("stats", "--watch", "fast").Exit);
         Assert.Equal(2, Xenvmc().Exit);
     }
