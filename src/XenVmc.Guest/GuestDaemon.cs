@@ -3,6 +3,7 @@ using XenVmc.Guest.DataPath;
 using XenVmc.Guest.Status;
 using XenVmc.Linux;
 using XenVmc.Platform;
+using XenVmc.Platform.Hosting;
 using XenVmc.Platform.Layout;
 using XenVmc.XenStore;
 
@@ -45,11 +46,11 @@ public sealed partial class GuestDaemon
     }
 
     /// <summary>Runs until <paramref name="ct"/> is cancelled; <paramref name="ready"/> is called once the daemon serves.</summary>
-    public static async Task RunAsync(IXenPlatform platform, GuestOptions options, ILogger logger, Action<string>? ready, Action<string>? status, CancellationToken ct)
+    public static async Task RunAsync(IXenPlatform platform, GuestOptions options, ILogger logger, Action<string>? ready, Action<string>? status, CancellationToken ct, IServiceMonitor? monitor = null)
     {
         options.Validate();
         var log = new GuestLog(logger);
-        using var tun = TunDevice.Open(options.Interface, new TunOpenOptions { VnetHeader = true, NonBlocking = true });
+        using var tun = TunAttach.Open(options.Interface, new TunOpenOptions { VnetHeader = true, NonBlocking = true });
         NetworkInterfaces.SetMtu(tun.Name, options.Mtu);
         ConfigureSysctls(tun.Name);
         NetworkInterfaces.SetUp(tun.Name, true);
@@ -66,6 +67,7 @@ public sealed partial class GuestDaemon
         log.Started(tun.Name, tun.VnetHeader, tun.UdpSegmentationOffload, options.Mtu);
 
         var daemon = new GuestDaemon(platform, options, log, dataPath);
+        monitor?.Watch(daemon.UnhealthyReason, daemon.StatusLine);
         await using var statusServer = StatusServer.Start(options.StatusSocket, daemon.Snapshot, log);
         await daemon.RunSessionsAsync(ready, status, ct).ConfigureAwait(false);
     }
