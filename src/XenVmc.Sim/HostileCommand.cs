@@ -20,16 +20,17 @@ internal static class HostileCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var cl = CommandLine.Parse(args, ["--run-dir", "--victim", "--attacks", "--valid", "--rounds", "--timeout"], []);
+        var cl = CommandLine.Parse(args, ["--run-dir", "--victim", "--attacks", "--valid", "--rounds", "--timeout", "--seconds"], []);
         var paths = new SimPaths(cl.Get("--run-dir", SimPaths.DefaultRunDirectory));
         if (cl.Positional is not [var index] || cl.Get("--victim") is not { } victimIndex)
         {
-            throw new UsageException("usage: xenvmc-sim hostile <guest index> --victim <guest index> [--attacks a,b,…] [--valid N] [--rounds N]");
+            throw new UsageException("usage: xenvmc-sim hostile <guest index> --victim <guest index> [--attacks a,b,…] [--valid N] [--rounds N] [--seconds S]");
         }
 
         var attacks = HostileAttacks.Parse(cl.Get("--attacks", string.Join(',', HostileAttacks.Names)));
         int valid = cl.GetInt("--valid", 5, 0, 1000);
         int rounds = cl.GetInt("--rounds", attacks.Count, 1, 100000);
+        var until = cl.Has("--seconds") ? DateTime.UtcNow.AddSeconds(cl.GetInt("--seconds", 60, 1, 86400)) : DateTime.MaxValue;
         var timeout = TimeSpan.FromSeconds(cl.GetInt("--timeout", 30, 1, 600));
         var state = HostState.Load(paths) ?? throw new UsageException("no simulated host is up");
         var self = state.Guest(index);
@@ -60,7 +61,7 @@ internal static class HostileCommand
         int failures = 0;
         var summary = new List<HostileRound>();
         await peer.AnnounceAsync(cts.Token);
-        for (int round = 0; round < rounds; round++)
+        for (int round = 0; round < rounds && DateTime.UtcNow < until; round++)
         {
             var attack = attacks[round % attacks.Count];
             var result = await peer.RunRoundAsync(attack, valid, timeout, cts.Token);
