@@ -76,6 +76,23 @@ public sealed class HostilePeerTests(ITestOutputHelper output)
         Assert.True(vmc0Bytes >= (ulong)ping.Sent * 84, $"only {vmc0Bytes} bytes left g1 through vmc0");
     }
 
+    [Fact]
+    public void UnpairedGuest_OfferingAChannel_GetsNothing()
+    {
+        // g1 is alone on xenbr1: Dom0 pairs it with nobody. It offers g2 a channel anyway,
+        // through the real offer code (grants, port, nodes readable by g2).
+        using var host = SimHost.Up("--guests", "3", "--bridges", "xenbr1,xenbr0,xenbr0");
+        SimHost.Sim("daemon", "stop", "1");
+        var (exit, text, error) = SimHost.Exec(G1, Path.Combine(SimHost.Bin, "xenvmc-sim"), "hostile", "1", "--victim", "2", "--unpaired", "--timeout", "5");
+        output.WriteLine(text + error);
+        Assert.True(exit == 0, $"g2 took a channel from a guest Dom0 did not pair it with: {text}{error}");
+        Assert.Contains("not in our peer table", text, StringComparison.Ordinal);
+        var g2 = SimHost.Status(G2);
+        Assert.DoesNotContain(g2.GetProperty("peers").EnumerateArray(), p => p.GetProperty("domid").GetInt32() == 1);
+        Assert.Equal("eth0", SimHost.RouteDevice(G2, "198.18.0.1"));
+        Assert.Equal("vmc0", SimHost.RouteDevice(G2, "198.18.0.3"));
+    }
+
     private static int CountLines(string path, string text) =>
         File.Exists(path) ? File.ReadLines(path).Count(l => l.Contains(text, StringComparison.Ordinal)) : 0;
 }

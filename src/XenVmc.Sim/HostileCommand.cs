@@ -20,11 +20,11 @@ internal static class HostileCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var cl = CommandLine.Parse(args, ["--run-dir", "--victim", "--attacks", "--valid", "--rounds", "--timeout", "--seconds"], []);
+        var cl = CommandLine.Parse(args, ["--run-dir", "--victim", "--attacks", "--valid", "--rounds", "--timeout", "--seconds"], ["--unpaired"]);
         var paths = new SimPaths(cl.Get("--run-dir", SimPaths.DefaultRunDirectory));
         if (cl.Positional is not [var index] || cl.Get("--victim") is not { } victimIndex)
         {
-            throw new UsageException("usage: xenvmc-sim hostile <guest index> --victim <guest index> [--attacks a,b,…] [--valid N] [--rounds N] [--seconds S]");
+            throw new UsageException("usage: xenvmc-sim hostile <guest index> --victim <guest index> [--attacks a,b,…] [--valid N] [--rounds N] [--seconds S] [--unpaired]");
         }
 
         var attacks = HostileAttacks.Parse(cl.Get("--attacks", string.Join(',', HostileAttacks.Names)));
@@ -61,6 +61,15 @@ internal static class HostileCommand
         int failures = 0;
         var summary = new List<HostileRound>();
         await peer.AnnounceAsync(cts.Token);
+        if (cl.Has("--unpaired"))
+        {
+            // Dom0 did not pair us: offer a channel anyway and see whether the victim takes it.
+            string verdict = await peer.OfferUnpairedAsync(timeout, cts.Token);
+            Console.WriteLine(verdict);
+            await peer.WithdrawAsync(cts.Token);
+            return verdict.StartsWith("refused", StringComparison.Ordinal) ? 0 : 1;
+        }
+
         for (int round = 0; round < rounds && DateTime.UtcNow < until; round++)
         {
             var attack = attacks[round % attacks.Count];

@@ -97,6 +97,30 @@ internal sealed class HostilePeer(ushort domid, XenStoreClient store, IXenPlatfo
         }
     }
 
+    /// <summary>
+    /// Offers the victim a channel (grants, port, XenStore nodes, as the real offer does) without
+    /// being in its peer table, then waits <paramref name="wait"/> for an answer that must not come.
+    /// </summary>
+    public async Task<string> OfferUnpairedAsync(TimeSpan wait, CancellationToken ct)
+    {
+        bool inTable = (await PeerTableReader.ReadAsync(_context, ct)).ContainsKey(Victim);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(wait);
+        try
+        {
+            using var channel = await ChannelOffer.OfferAsync(_context, Victim, timeout.Token);
+            return $"ACCEPTED: domain {Victim} connected to our offer (we are {(inTable ? "" : "not ")}in our table's view of it)";
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return $"refused: domain {Victim} ignored our offer for {wait.TotalSeconds:0} s (it is {(inTable ? "" : "not ")}in our peer table)";
+        }
+        finally
+        {
+            await _context.RemoveAsync(XenVmcPaths.Channel(domid, Victim), default, ct);
+        }
+    }
+
     private async Task WaitForVictimInTableAsync(CancellationToken ct)
     {
         await using var watch = await store.WatchAsync(XenVmcPaths.PeerTable(domid), _context.NextToken(), ct);
