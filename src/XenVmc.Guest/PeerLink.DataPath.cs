@@ -52,7 +52,7 @@ internal sealed partial class PeerLink
                     Counters.TxTooLarge++;
                     return false;
                 default:
-                    Fail("the peer corrupted the consumer index of our transmit ring");
+                    Fail(PeerViolation.TxConsumerIndex, "the peer corrupted the consumer index of our transmit ring");
                     return false;
             }
         }
@@ -88,11 +88,16 @@ internal sealed partial class PeerLink
         return status;
     }
 
-    private void Fail(string reason)
+    /// <summary>
+    /// The peer broke the protocol: the first violation of a connection is counted and logged
+    /// (once), and ends the connection; the control loop removes the route and closes the channel.
+    /// </summary>
+    private void Fail(PeerViolation violation, string reason)
     {
-        if (_failure is null)
+        if (Interlocked.CompareExchange(ref _failure, reason, null) is null)
         {
-            _failure = reason;
+            _violated = true;
+            Interlocked.Increment(ref Counters.Violations[(int)violation]);
             _context.Log.PeerViolation(Peer, reason);
         }
     }
@@ -116,7 +121,12 @@ internal sealed partial class PeerLink
             var status = consumer.TryRead(out var record);
             if (status == RingReadStatus.Record)
             {
-                Deliver(record.Payload, buffer);
+                if (!Deliver(record.Payload, buffer))
+                {
+                    // Nothing more from this peer reaches the TUN; the control loop closes the channel.
+                    return;
+                }
+
                 if (_stopReceiver)
                 {
                     Counters.RxDrainedAtClose++;
@@ -131,7 +141,8 @@ internal sealed partial class PeerLink
 
             if (status == RingReadStatus.PeerCorrupt)
             {
-                Fail("the peer wrote an impossible index or record into our receive ring");
+                var fault = consumer.Fault;
+                Fail(PeerViolations.FromRingFault(fault), $"the peer wrote an impossible value into our receive ring ({fault})");
                 return;
             }
 
@@ -160,13 +171,19 @@ internal sealed partial class PeerLink
     /// <summary>Longest transport header the parser looks at (TCP with options).</summary>
     private const int MaxTransportHeader = 60;
 
-    private void Deliver(ReadOnlySpan<byte> shared, byte[] buffer)
+    /// <summary>
+    /// Checks one record on a private copy and writes it into the TUN, or drops it with a counted
+    /// reason. False: the record broke the protocol (see <see cref="PeerViolation"/>), the peer
+    /// is failed and nothing more of it is read.
+    /// </summary>
+    private bool Deliver(ReadOnlySpan<byte> shared, byte[] buffer)
     {
         int length = shared.Length;
-        if (length < VirtioNetHeader.Size)
+        if (length <= VirtioNetHeader.Size)
         {
             Counters.RxMalformed[(int)PacketDropReason.Truncated]++;
-            return;
+            Fail(PeerViolation.MalformedPacket, $"a {length}-byte record holds no packet");
+            return false;
         }
 
         int copied = Math.Min(length, PrivateHeaderBytes);
@@ -186,19 +203,30 @@ internal sealed partial class PeerLink
         if (reason != PacketDropReason.None)
         {
             Counters.RxMalformed[(int)reason]++;
-            return;
+
+            // Our sender puts only packets the same parser accepted on the ring. A virtio-net
+            // header is the sending kernel's, and may legitimately be one we refuse: drop it.
+            if (reason == PacketDropReason.BadVnetHeader)
+            {
+                return true;
+            }
+
+            Fail(PeerViolation.MalformedPacket, $"the peer sent a packet that does not parse ({reason})");
+            return false;
         }
 
         if (!Sources.Contains(info.Source))
         {
             Counters.RxBadSource++;
-            return;
+            Fail(PeerViolation.SpoofedSource, $"the peer sent a packet from {info.Source}, not one of its addresses");
+            return false;
         }
 
+        // Our own address set may lag a change on our side: a peer is not blamed for that.
         if (!_dataPath.IsLocalAddress(info.Destination))
         {
             Counters.RxBadDestination++;
-            return;
+            return true;
         }
 
         int end = VirtioNetHeader.Size + info.Length;
@@ -208,11 +236,12 @@ internal sealed partial class PeerLink
         if (!written)
         {
             Counters.RxTunErrors++;
-            return;
+            return true;
         }
 
         Counters.RxPackets++;
         Counters.RxBytes += end;
+        return true;
     }
 
     private static PacketDropReason Check(ReadOnlySpan<byte> record, out PacketInfo info)
