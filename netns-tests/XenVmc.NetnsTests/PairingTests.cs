@@ -25,7 +25,7 @@ public sealed class PairingTests
         Assert.NotEqual(0, SimHost.Exec("xvmc-g3", "ping", "-c", "2", "-i", "0.2", "-W", "1", "198.18.0.1").Exit);
 
         // Dom0's view: g3's table is empty and nobody lists domain 3.
-        string tables = Xenstore("xenstore-ls", "-f", "/local/domain");
+        string tables = SimHost.Xenstore("xenstore-ls", "-f", "/local/domain");
         Assert.DoesNotContain("/local/domain/1/xenvmc/peers/3", tables);
         Assert.DoesNotContain("/local/domain/2/xenvmc/peers/3", tables);
         Assert.DoesNotContain("/local/domain/3/xenvmc/peers/", tables);
@@ -58,7 +58,7 @@ public sealed class PairingTests
         using var host = SimHost.Up("--guests", "3");
         SimHost.Sim("daemon", "stop", "2");
         Assert.True(SimHost.WaitUntil(() => SimHost.RouteDevice("xvmc-g1", "198.18.0.2") == "eth0", TimeSpan.FromSeconds(3)), "g1 kept its route to a guest without a daemon");
-        Assert.True(SimHost.WaitUntil(() => !Xenstore("xenstore-ls", "-f", "/local/domain").Contains("/peers/2/", StringComparison.Ordinal), TimeSpan.FromSeconds(3)), "domain 2 stayed in a peer table");
+        Assert.True(SimHost.WaitUntil(() => !SimHost.Xenstore("xenstore-ls", "-f", "/local/domain").Contains("/peers/2/", StringComparison.Ordinal), TimeSpan.FromSeconds(3)), "domain 2 stayed in a peer table");
         Assert.Equal("vmc0", SimHost.RouteDevice("xvmc-g1", "198.18.0.3"));
 
         var clock = Stopwatch.StartNew();
@@ -70,13 +70,6 @@ public sealed class PairingTests
         var elapsed = clock.Elapsed;
         Assert.True(elapsed < TimeSpan.FromSeconds(2), $"pairing took {elapsed.TotalSeconds:0.00} s (the xenvmc-sim daemon start included)");
         SimHost.ExecOk("xvmc-g2", "ping", "-c", "2", "-i", "0.05", "198.18.0.1");
-    }
-
-    private static string Xenstore(string tool, params string[] args)
-    {
-        var (exit, output, error) = SimHost.Run("env", ["XENSTORED_PATH=/run/xenvmc-sim/xenstored/socket", tool, .. args]);
-        Assert.True(exit == 0, $"{tool}: {error}");
-        return output;
     }
 
     private static (int Exit, string Output, string Error) XenstoreAs(int domid, string tool, params string[] args) =>

@@ -62,6 +62,14 @@ internal sealed class SimHost : IDisposable
         return output;
     }
 
+    /// <summary>Runs one of Debian's xenstore tools as Dom0 (the privileged socket); fails the test on error.</summary>
+    public static string Xenstore(string tool, params string[] args)
+    {
+        var (exit, output, error) = Run("env", ["XENSTORED_PATH=/run/xenvmc-sim/xenstored/socket", tool, .. args]);
+        Assert.True(exit == 0, $"{tool}: {error}");
+        return output;
+    }
+
     public static JsonElement Status(string netns) =>
         JsonDocument.Parse(ExecOk(netns, Path.Combine(Bin, "xenvmc"), "status", "--json")).RootElement;
 

@@ -21,19 +21,21 @@ public sealed class Dom0Daemon
 {
     private readonly XenStoreClient _store;
     private readonly Dom0Log _log;
+    private readonly PairingRules _rules;
     private readonly Channel<bool> _dirty = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Dictionary<ushort, (XsWatch Watch, Task Pump)> _stateWatches = [];
     private int _token;
 
-    private Dom0Daemon(XenStoreClient store, ILogger logger)
+    private Dom0Daemon(XenStoreClient store, ILogger logger, PairingRules rules)
     {
         _store = store;
+        _rules = rules;
         _log = new Dom0Log(logger);
     }
 
-    public static async Task RunAsync(XenStoreClient store, ILogger logger, Action<string>? ready, Action<string>? status, CancellationToken ct)
+    public static async Task RunAsync(XenStoreClient store, ILogger logger, Action<string>? ready, Action<string>? status, CancellationToken ct, PairingRules? rules = null)
     {
-        var daemon = new Dom0Daemon(store, logger);
+        var daemon = new Dom0Daemon(store, logger, rules ?? PairingRules.Default);
         var watches = new List<XsWatch>
         {
             await store.WatchAsync("@introduceDomain", daemon.NextToken(), ct).ConfigureAwait(false),
@@ -107,7 +109,7 @@ public sealed class Dom0Daemon
     {
         var guests = await ReadGuestsAsync(ct).ConfigureAwait(false);
         await FollowGuestStatesAsync(guests.Keys, ct).ConfigureAwait(false);
-        var desired = PairingPolicy.Compute(guests.Values);
+        var desired = PairingPolicy.Compute(guests.Values, _rules);
         await _store.TransactAsync(async tx =>
         {
             foreach (var (domid, table) in desired)
@@ -157,7 +159,8 @@ public sealed class Dom0Daemon
 
             bool introduced = await _store.IsDomainIntroducedAsync(domid, ct).ConfigureAwait(false);
             bool ready = await TryReadAsync(XenVmcPaths.GuestState(domid), default, ct).ConfigureAwait(false) == XenVmcPaths.Ready;
-            guests[domid] = new GuestInfo(domid, vifs, introduced, ready);
+            string name = await TryReadAsync($"/local/domain/{child}/name", default, ct).ConfigureAwait(false) ?? "";
+            guests[domid] = new GuestInfo(domid, vifs, introduced, ready, name);
         }
 
         return guests;

@@ -9,8 +9,9 @@ namespace XenVmc.Dom0;
 internal static class PairingPolicy
 {
     /// <summary>The peer table every guest should see: for each guest, its peers with the addresses of their vifs on a shared bridge.</summary>
-    public static Dictionary<ushort, Dictionary<ushort, PeerTableEntry>> Compute(IReadOnlyCollection<GuestInfo> guests)
+    public static Dictionary<ushort, Dictionary<ushort, PeerTableEntry>> Compute(IReadOnlyCollection<GuestInfo> guests, PairingRules? rules = null)
     {
+        rules ??= PairingRules.Default;
         var tables = new Dictionary<ushort, Dictionary<ushort, PeerTableEntry>>();
         var eligible = guests.Where(g => g.Introduced && g.Ready).ToList();
         foreach (var guest in guests.Where(g => g.Introduced))
@@ -24,10 +25,10 @@ internal static class PairingPolicy
 
             // Only bridges where Dom0 knows this guest's address count: the same test the peer is
             // held to below, so pairing is always mutual.
-            var bridges = guest.Vifs.Where(v => v.Online && v.Addresses.Count > 0).Select(v => v.Bridge).Where(b => b.Length > 0).ToHashSet();
+            var bridges = guest.Vifs.Where(v => v.Online && v.Addresses.Count > 0).Select(v => v.Bridge).Where(b => b.Length > 0 && rules.BridgeAllowed(b)).ToHashSet();
             foreach (var other in eligible)
             {
-                if (other.Domid == guest.Domid)
+                if (other.Domid == guest.Domid || !rules.Allows(guest, other))
                 {
                     continue;
                 }

@@ -6,4 +6,7 @@ namespace XenVmc.Dom0;
 internal sealed record VifBackend(ushort Domid, uint Devid, string Bridge, IReadOnlyList<IPAddress> Addresses, string Mac, bool Online);
 
 /// <summary>What Dom0 knows about one guest when it decides who pairs with whom.</summary>
-internal sealed record GuestInfo(ushort Domid, IReadOnlyList<VifBackend> Vifs, bool Introduced, bool Ready);
+internal sealed record GuestInfo(ushort Domid, IReadOnlyList<VifBackend> Vifs, bool Introduced, bool Ready, string Name = "")
+{
+    public string DomidText => Domid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

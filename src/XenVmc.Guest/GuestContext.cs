@@ -66,19 +66,21 @@ internal sealed class GuestContext(ushort domid, XenStoreClient store, IXenPlatf
         }
     }
 
-    /// <summary>Waits for an event on either watch; drains both. The store closing ends it with an IOException.</summary>
-    public async Task WaitForEitherAsync(XsWatch first, XsWatch second, CancellationToken ct)
+    /// <summary>Waits for an event on any of the watches; drains them all. The store closing ends it with an IOException.</summary>
+    public async Task WaitForAnyAsync(XsWatch[] watches, CancellationToken ct)
     {
-        var a = first.Events.WaitToReadAsync(ct).AsTask();
-        var b = second.Events.WaitToReadAsync(ct).AsTask();
-        var done = await Task.WhenAny(a, b).ConfigureAwait(false);
+        var waits = Array.ConvertAll(watches, w => w.Events.WaitToReadAsync(ct).AsTask());
+        var done = await Task.WhenAny(waits).ConfigureAwait(false);
         if (!await done.ConfigureAwait(false))
         {
-            throw new IOException($"the XenStore connection closed while watching {(done == a ? first : second).Path}");
+            throw new IOException($"the XenStore connection closed while watching {watches[Array.IndexOf(waits, done)].Path}");
         }
 
-        while (first.Events.TryRead(out _) || second.Events.TryRead(out _))
+        foreach (var watch in watches)
         {
+            while (watch.Events.TryRead(out _))
+            {
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ using XenVmc.Guest.DataPath;
 using XenVmc.Guest.Status;
 using XenVmc.Linux;
 using XenVmc.Platform;
+using XenVmc.Platform.Hosting;
 using XenVmc.Platform.Layout;
 using XenVmc.XenStore;
 
@@ -45,11 +46,11 @@ public sealed partial class GuestDaemon
     }
 
     /// <summary>Runs until <paramref name="ct"/> is cancelled; <paramref name="ready"/> is called once the daemon serves.</summary>
-    public static async Task RunAsync(IXenPlatform platform, GuestOptions options, ILogger logger, Action<string>? ready, Action<string>? status, CancellationToken ct)
+    public static async Task RunAsync(IXenPlatform platform, GuestOptions options, ILogger logger, Action<string>? ready, Action<string>? status, CancellationToken ct, IServiceMonitor? monitor = null)
     {
         options.Validate();
         var log = new GuestLog(logger);
-        using var tun = TunDevice.Open(options.Interface, new TunOpenOptions { VnetHeader = true, NonBlocking = true });
+        using var tun = TunAttach.Open(options.Interface, new TunOpenOptions { VnetHeader = true, NonBlocking = true });
         NetworkInterfaces.SetMtu(tun.Name, options.Mtu);
         ConfigureSysctls(tun.Name);
         NetworkInterfaces.SetUp(tun.Name, true);
@@ -66,6 +67,7 @@ public sealed partial class GuestDaemon
         log.Started(tun.Name, tun.VnetHeader, tun.UdpSegmentationOffload, options.Mtu);
 
         var daemon = new GuestDaemon(platform, options, log, dataPath);
+        monitor?.Watch(daemon.UnhealthyReason, daemon.StatusLine);
         await using var statusServer = StatusServer.Start(options.StatusSocket, daemon.Snapshot, log);
         await daemon.RunSessionsAsync(ready, status, ct).ConfigureAwait(false);
     }
@@ -134,15 +136,13 @@ public sealed partial class GuestDaemon
         var context = new GuestContext(domid, store, _platform, _options, _log);
         _context = context;
         string ended;
-        bool suspended = false;
+        SessionEnd end = SessionEnd.StoreLost;
         try
         {
             await AnnounceAsync(context, ct).ConfigureAwait(false);
             _log.SessionStarted(domid);
             ready?.Invoke($"domain {domid}, {_dataPath.InterfaceName} attached");
-            string request = await FollowPeerTableAsync(context, status, ct).ConfigureAwait(false);
-            ended = $"the toolstack asked the domain to {request}";
-            suspended = true;
+            (end, ended) = await FollowPeerTableAsync(context, status, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (IsStoreLoss(e, ct))
         {
@@ -161,29 +161,64 @@ public sealed partial class GuestDaemon
 
         _log.SessionEnded(domid, ended);
         status?.Invoke($"domain {domid}: {ended}");
-        if (suspended)
+        switch (end)
         {
-            await SuspendAsync(context, ct).ConfigureAwait(false);
+            case SessionEnd.Suspend:
+                await SuspendAsync(context, ct).ConfigureAwait(false);
+                break;
+            case SessionEnd.Halt:
+                await HaltAsync(context, ct).ConfigureAwait(false);
+                break;
         }
 
         return domid;
     }
 
+    private enum SessionEnd
+    {
+        /// <summary>The store connection failed: our domain here is gone (migrated, destroyed) or the store restarts.</summary>
+        StoreLost,
+
+        /// <summary>The toolstack asked for a suspend (a migration or save): withdraw, then start over.</summary>
+        Suspend,
+
+        /// <summary>Poweroff, reboot, halt: the domain is going down; stay withdrawn until we are stopped.</summary>
+        Halt,
+
+        /// <summary>Our domain id changed under an open connection (a real guest's xenbus survives migration).</summary>
+        Moved,
+    }
+
     /// <summary>
-    /// Follows the peer table until the toolstack writes a shutdown request (suspend before a
-    /// migration, poweroff, reboot); returns the request. The store failing ends it by exception.
+    /// Follows the peer table until the toolstack writes a shutdown request or our domain id
+    /// changes, and says which and why. The store failing ends it by exception.
     /// </summary>
-    private async Task<string> FollowPeerTableAsync(GuestContext context, Action<string>? status, CancellationToken ct)
+    /// <remarks>
+    /// On real Xen the guest kernel answers <c>control/shutdown</c> itself and clears it at once,
+    /// so the request may be gone by the time we read it; the relative <c>domid</c> watch (which
+    /// the kernel re-registers on resume, and which fires on registration) catches the migration then.
+    /// </remarks>
+    private async Task<(SessionEnd End, string Reason)> FollowPeerTableAsync(GuestContext context, Action<string>? status, CancellationToken ct)
     {
         await using var tableWatch = await context.Store.WatchAsync(XenVmcPaths.PeerTable(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
         await using var shutdownWatch = await context.Store.WatchAsync(XenVmcPaths.ShutdownRequest(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
+        await using var domidWatch = await context.Store.WatchAsync("domid", context.NextToken(), ct).ConfigureAwait(false);
         while (true)
         {
-            await context.WaitForEitherAsync(tableWatch, shutdownWatch, ct).ConfigureAwait(false);
+            await context.WaitForAnyAsync([tableWatch, shutdownWatch, domidWatch], ct).ConfigureAwait(false);
+            string? domidText = await context.TryReadAsync("domid", ct).ConfigureAwait(false);
+            if (domidText is not null && (!XenVmcPaths.TryParseDomid(domidText, out ushort now) || now != context.Domid))
+            {
+                return (SessionEnd.Moved, $"our domain id is now '{Printable(domidText)}'");
+            }
+
             string? request = await context.TryReadAsync(XenVmcPaths.ShutdownRequest(context.Domid), ct).ConfigureAwait(false);
             if (!string.IsNullOrEmpty(request))
             {
-                return request.Length > 32 ? request[..32] : request;
+                request = Printable(request);
+                return request == "suspend"
+                    ? (SessionEnd.Suspend, "the toolstack asked the domain to suspend")
+                    : (SessionEnd.Halt, $"the toolstack asked the domain to {request}");
             }
 
             var table = await PeerTableReader.ReadAsync(context, ct).ConfigureAwait(false);
@@ -192,6 +227,19 @@ public sealed partial class GuestDaemon
             context.Log.PeerTable(table.Count, string.Join(", ", table.Keys.Order()));
             status?.Invoke($"domain {context.Domid}: {table.Count} peers");
         }
+    }
+
+    /// <summary>A store value for a log line: at most 32 characters, control characters replaced.</summary>
+    private static string Printable(string value)
+    {
+        var text = value.Length > 32 ? value[..32] : value;
+        return string.Create(text.Length, text, static (span, source) =>
+        {
+            for (int i = 0; i < span.Length; i++)
+            {
+                span[i] = char.IsControl(source[i]) ? '?' : source[i];
+            }
+        });
     }
 
     /// <summary>
@@ -215,6 +263,18 @@ public sealed partial class GuestDaemon
         {
             // The expected end of a migration: our domain here is released.
         }
+    }
+
+    /// <summary>
+    /// The domain is going down. Withdraw and stay withdrawn until the daemon is stopped: the
+    /// guest kernel clears the request as it acts on it, and re-registering then would only have
+    /// peers pair with a domain that is about to vanish.
+    /// </summary>
+    private async Task HaltAsync(GuestContext context, CancellationToken ct)
+    {
+        await WithdrawAsync(context).ConfigureAwait(false);
+        _log.Halted();
+        await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
     }
 
     private static bool IsStoreLoss(Exception e, CancellationToken ct) =>

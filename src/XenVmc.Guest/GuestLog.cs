@@ -21,6 +21,9 @@ internal sealed partial class GuestLog(ILogger logger)
     [LoggerMessage(Level = LogLevel.Information, Message = "domain id changed from {Old} to {New}: the domain migrated or was restored")]
     public partial void DomainChanged(ushort old, ushort @new);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "the domain is going down: staying withdrawn until stopped")]
+    public partial void Halted();
+
     [LoggerMessage(Level = LogLevel.Information, Message = "flushed {Count} stale routes with protocol {Protocol}")]
     public partial void FlushedRoutes(int count, byte protocol);
 

@@ -52,7 +52,7 @@ internal sealed partial class PeerLink
                     Counters.TxTooLarge++;
                     return false;
                 default:
-                    Fail("the peer corrupted the consumer index of our transmit ring");
+                    Fail(PeerViolation.TxConsumerIndex, "the peer corrupted the consumer index of our transmit ring");
                     return false;
             }
         }
@@ -60,16 +60,6 @@ internal sealed partial class PeerLink
         {
             Interlocked.Decrement(ref _transmitters);
         }
-    }
-
-    /// <summary>
-    /// For tests of the per-packet path only: carry packets over <paramref name="channel"/> as if
-    /// connected, without the control loop, the receive thread, routes or XenStore.
-    /// </summary>
-    internal void AttachForTest(Channel channel)
-    {
-        _channel = channel;
-        _closing = false;
     }
 
     /// <summary>
@@ -98,11 +88,16 @@ internal sealed partial class PeerLink
         return status;
     }
 
-    private void Fail(string reason)
+    /// <summary>
+    /// The peer broke the protocol: the first violation of a connection is counted and logged
+    /// (once), and ends the connection; the control loop removes the route and closes the channel.
+    /// </summary>
+    private void Fail(PeerViolation violation, string reason)
     {
-        if (_failure is null)
+        if (Interlocked.CompareExchange(ref _failure, reason, null) is null)
         {
-            _failure = reason;
+            _violated = true;
+            Interlocked.Increment(ref Counters.Violations[(int)violation]);
             _context.Log.PeerViolation(Peer, reason);
         }
     }
@@ -123,9 +118,15 @@ internal sealed partial class PeerLink
         byte[] buffer = GC.AllocateUninitializedArray<byte>(ChannelNodes.MaxRecordPayload, pinned: true);
         while (true)
         {
-            var status = ReceiveOne(channel, buffer);
+            var status = ReceiveOne(channel, buffer, out bool delivered);
             if (status == RingReadStatus.Record)
             {
+                if (!delivered)
+                {
+                    // Nothing more from this peer reaches the TUN; the control loop closes the channel.
+                    return;
+                }
+
                 if (_stopReceiver)
                 {
                     Counters.RxDrainedAtClose++;
@@ -136,7 +137,8 @@ internal sealed partial class PeerLink
 
             if (status == RingReadStatus.PeerCorrupt)
             {
-                Fail("the peer wrote an impossible index or record into our receive ring");
+                var fault = consumer.Fault;
+                Fail(PeerViolations.FromRingFault(fault), $"the peer wrote an impossible value into our receive ring ({fault})");
                 return;
             }
 
@@ -161,17 +163,19 @@ internal sealed partial class PeerLink
 
     /// <summary>
     /// Takes one record off the receive ring, checks it and writes it into the TUN, then gives its
-    /// space back (and wakes the producer if it waits for space). The per-packet receive path:
-    /// allocates nothing (a test proves it).
+    /// space back (and wakes the producer if it waits for space). <paramref name="delivered"/> is
+    /// false when the record broke the protocol (the peer is failed; its space is not released).
+    /// The per-packet receive path: allocates nothing (a test proves it).
     /// </summary>
-    internal RingReadStatus ReceiveOne(Channel channel, byte[] buffer)
+    internal RingReadStatus ReceiveOne(Channel channel, byte[] buffer, out bool delivered)
     {
         var consumer = channel.Consumer;
         var status = consumer.TryRead(out var record);
+        delivered = true;
         if (status == RingReadStatus.Record)
         {
-            Deliver(record.Payload, buffer);
-            if (consumer.Release())
+            delivered = Deliver(record.Payload, buffer);
+            if (delivered && consumer.Release())
             {
                 channel.Port.Notify();
             }
@@ -180,19 +184,35 @@ internal sealed partial class PeerLink
         return status;
     }
 
+    /// <summary>
+    /// For tests of the per-packet path only: carry packets over <paramref name="channel"/> as if
+    /// connected, without the control loop, the receive thread, routes or XenStore.
+    /// </summary>
+    internal void AttachForTest(Channel channel)
+    {
+        _channel = channel;
+        _closing = false;
+    }
+
     /// <summary>Bytes of each record copied privately before checking: any IPv4/IPv6 header chain a real stack sends, plus TCP's.</summary>
     private const int PrivateHeaderBytes = VirtioNetHeader.Size + 256;
 
     /// <summary>Longest transport header the parser looks at (TCP with options).</summary>
     private const int MaxTransportHeader = 60;
 
-    private void Deliver(ReadOnlySpan<byte> shared, byte[] buffer)
+    /// <summary>
+    /// Checks one record on a private copy and writes it into the TUN, or drops it with a counted
+    /// reason. False: the record broke the protocol (see <see cref="PeerViolation"/>), the peer
+    /// is failed and nothing more of it is read.
+    /// </summary>
+    private bool Deliver(ReadOnlySpan<byte> shared, byte[] buffer)
     {
         int length = shared.Length;
-        if (length < VirtioNetHeader.Size)
+        if (length <= VirtioNetHeader.Size)
         {
             Counters.RxMalformed[(int)PacketDropReason.Truncated]++;
-            return;
+            Fail(PeerViolation.MalformedPacket, $"a {length}-byte record holds no packet");
+            return false;
         }
 
         int copied = Math.Min(length, PrivateHeaderBytes);
@@ -212,19 +232,30 @@ internal sealed partial class PeerLink
         if (reason != PacketDropReason.None)
         {
             Counters.RxMalformed[(int)reason]++;
-            return;
+
+            // Our sender puts only packets the same parser accepted on the ring. A virtio-net
+            // header is the sending kernel's, and may legitimately be one we refuse: drop it.
+            if (reason == PacketDropReason.BadVnetHeader)
+            {
+                return true;
+            }
+
+            Fail(PeerViolation.MalformedPacket, $"the peer sent a packet that does not parse ({reason})");
+            return false;
         }
 
         if (!Sources.Contains(info.Source))
         {
             Counters.RxBadSource++;
-            return;
+            Fail(PeerViolation.SpoofedSource, $"the peer sent a packet from {info.Source}, not one of its addresses");
+            return false;
         }
 
+        // Our own address set may lag a change on our side: a peer is not blamed for that.
         if (!_dataPath.IsLocalAddress(info.Destination))
         {
             Counters.RxBadDestination++;
-            return;
+            return true;
         }
 
         int end = VirtioNetHeader.Size + info.Length;
@@ -234,11 +265,12 @@ internal sealed partial class PeerLink
         if (!written)
         {
             Counters.RxTunErrors++;
-            return;
+            return true;
         }
 
         Counters.RxPackets++;
         Counters.RxBytes += end;
+        return true;
     }
 
     private static PacketDropReason Check(ReadOnlySpan<byte> record, out PacketInfo info)

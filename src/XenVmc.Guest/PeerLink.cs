@@ -26,10 +26,14 @@ internal sealed partial class PeerLink
     private Channel? _channel;
     private Thread? _receiver;
     private volatile bool _stopReceiver;
-    private volatile string? _failure;
+    private string? _failure;
+    private volatile bool _violated;
     private int _transmitters;
     private volatile bool _closing = true;
     private readonly ManualResetEventSlim _spaceAvailable = new(false);
+
+    /// <summary>The longest wait between attempts to (re)connect; also the quarantine after a violation.</summary>
+    private const int MaxRetryDelayMs = 5000;
 
     public PeerLink(GuestContext context, GuestDataPath dataPath, PeerTableEntry entry)
     {
@@ -87,6 +91,14 @@ internal sealed partial class PeerLink
                 await DisconnectAsync(reason).ConfigureAwait(false);
             }
 
+            if (_violated)
+            {
+                // A peer that broke the protocol waits out the longest delay before we trust it
+                // with a channel again; its traffic takes eth0 meanwhile.
+                _violated = false;
+                delay = MaxRetryDelayMs;
+            }
+
             try
             {
                 await Task.Delay(delay, ct).ConfigureAwait(false);
@@ -96,14 +108,14 @@ internal sealed partial class PeerLink
                 break;
             }
 
-            delay = Math.Min(delay * 2, 5000);
+            delay = Math.Min(delay * 2, MaxRetryDelayMs);
         }
     }
 
     private void Connect()
     {
         var channel = _channel!;
-        _failure = null;
+        Volatile.Write(ref _failure, null);
         _stopReceiver = false;
         _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"xenvmc rx {Peer}" };
         _receiver.Start();
@@ -131,7 +143,7 @@ internal sealed partial class PeerLink
         {
             await _context.WaitForEventAsync(watch, tick, ct).ConfigureAwait(false);
             channel.Control.BeatHeart(channel.Side);
-            if (_failure is { } failure)
+            if (Volatile.Read(ref _failure) is { } failure)
             {
                 return failure;
             }

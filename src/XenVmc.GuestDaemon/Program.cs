@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using XenVmc.Guest;
 using XenVmc.Platform.Hosting;
 
@@ -6,23 +5,28 @@ const string Help = """
     xenvmc-guest — XenVMC guest daemon: routes traffic to co-resident guests through shared memory.
 
     usage: xenvmc-guest [options]
-      --platform xen|sim|auto   where we run (default auto: Xen when /dev/xen exists)
-      --xenbus PATH             simulated host: this domain's XenStore socket
-      --hypervisor PATH         simulated host: this domain's hypervisor socket
-      --interface NAME          TUN interface (default vmc0)
-      --mtu N                   TUN MTU (default 65520)
-      --ring-kib N              ring size per direction in KiB, 512 or 1024 (default 512)
-      --status-socket NAME      status socket, '@name' for abstract (default @xenvmc-guest)
-      --pid-file PATH           write our pid here
-      --verbose                 debug logging
+      --config PATH             configuration file (default /etc/xenvmc/guest.json, if present)
+      --platform xen|sim|auto   where we run (default auto: Xen when /dev/xen exists)       [Platform]
+      --xenbus PATH             simulated host: this domain's XenStore socket               [Xenbus]
+      --hypervisor PATH         simulated host: this domain's hypervisor socket             [Hypervisor]
+      --interface NAME          TUN interface, attached if it exists (default vmc0)         [Interface]
+      --mtu N                   TUN MTU, 1280 to 65535 (default 65520)                      [Mtu]
+      --ring-kib N              ring size per direction in KiB, 512 or 1024 (default 512)   [RingKiB]
+      --status-socket NAME      status socket, '@name' abstract or a path (default @xenvmc-guest) [StatusSocket]
+      --peer-timeout-ms N       a peer silent this long is gone, 100 to 60000 (default 1500) [PeerTimeoutMs]
+      --pid-file PATH           write our pid here                                          [PidFile]
+      --log-level LEVEL         Trace, Debug, Information, Warning, Error, Critical         [LogLevel]
+      --verbose                 the same as --log-level Debug
       --help, --version
+
+    Each [Key] can also be set in the configuration file ({ "Mtu": 9000 }) or the environment
+    (XENVMC_GUEST_MTU=9000); the command line wins over the environment, which wins over the file.
+    exit codes: 0 stopped cleanly, 1 failed while running, 2 wrong command line or configuration
     """;
 
 try
 {
-    var cl = CommandLine.Parse(args,
-        ["--platform", "--xenbus", "--hypervisor", "--interface", "--mtu", "--ring-kib", "--status-socket", "--pid-file"],
-        ["--verbose", "--help", "--version"]);
+    var cl = CommandLine.Parse(args, [.. GuestConfiguration.CommandLineKeys.Keys, "--config"], ["--verbose", "--help", "--version"]);
     if (cl.Has("--help"))
     {
         Console.WriteLine(Help);
@@ -31,28 +35,18 @@ try
 
     if (cl.Has("--version"))
     {
-        Console.WriteLine($"xenvmc-guest {typeof(GuestDaemon).Assembly.GetName().Version}");
+        Console.WriteLine($"xenvmc-guest {DaemonHost.Version}");
         return 0;
     }
 
-    var options = new GuestOptions
+    var config = GuestConfiguration.Load(cl);
+    return await DaemonHost.RunAsync("xenvmc-guest", config.PidFile, config.LogLevel, async (logger, notifier, ct) =>
     {
-        Interface = cl.Get("--interface", "vmc0"),
-        Mtu = cl.GetInt("--mtu", 65520, 1280, 65535),
-        RingBytes = cl.GetInt("--ring-kib", 512, 512, 1024) * 1024,
-        StatusSocket = cl.Get("--status-socket", GuestOptions.DefaultStatusSocket),
-    };
-    options.Validate();
-    string platformName = cl.Get("--platform", "auto");
-    string? xenbus = cl.Get("--xenbus");
-    string? hypervisor = cl.Get("--hypervisor");
-    return await DaemonHost.RunAsync("xenvmc-guest", cl.Get("--pid-file"), cl.Has("--verbose") ? LogLevel.Debug : LogLevel.Information, async (logger, ready, status, ct) =>
-    {
-        using var platform = PlatformSelector.Open(platformName, xenbus, hypervisor);
-        await GuestDaemon.RunAsync(platform, options, logger, ready, status, ct);
+        using var platform = PlatformSelector.Open(config.Platform, config.Xenbus, config.Hypervisor);
+        await GuestDaemon.RunAsync(platform, config.Options, logger, notifier.Ready, notifier.Status, ct, notifier);
     });
 }
-catch (Exception e) when (e is UsageException or ArgumentException)
+catch (Exception e) when (e is UsageException or ConfigurationException or ArgumentException)
 {
     Console.Error.WriteLine($"xenvmc-guest: {e.Message}");
     return 2;

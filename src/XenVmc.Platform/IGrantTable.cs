@@ -21,6 +21,14 @@ public interface ISharedRegion : IDisposable
     nint Address { get; }
 
     int Length { get; }
+
+    /// <summary>
+    /// Asks that the byte at <paramref name="offset"/> be cleared when this mapping goes away,
+    /// however it goes: unmapped, or our process killed. This is gntalloc's and gntdev's
+    /// <c>UNMAP_NOTIFY_CLEAR_BYTE</c>; a peer watching that byte sees us gone at once instead of
+    /// waiting for a heartbeat to stop.
+    /// </summary>
+    void ClearOnUnmap(int offset);
 }
 
 /// <summary>Pages we granted: the mapping plus the grant references the peer needs.</summary>

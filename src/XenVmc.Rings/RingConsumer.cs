@@ -39,6 +39,7 @@ public sealed unsafe class RingConsumer
         _read = _cons;
         _prod = _cons;
         _corrupt = !RingGeometry.IsAligned(_cons);
+        Fault = _corrupt ? RingFault.ConsumerIndex : RingFault.None;
     }
 
     public ChannelControl Control => _control;
@@ -49,6 +50,9 @@ public sealed unsafe class RingConsumer
 
     /// <summary>True once the peer has broken the protocol; every later read fails.</summary>
     public bool IsPeerCorrupt => _corrupt;
+
+    /// <summary>What the peer broke first, once <see cref="IsPeerCorrupt"/>; <see cref="RingFault.None"/> before.</summary>
+    public RingFault Fault { get; private set; }
 
     /// <summary>True when records have been read but not yet released.</summary>
     public bool HasUnreleased => _read != _cons;
@@ -94,22 +98,27 @@ public sealed unsafe class RingConsumer
             {
                 if (position == 0 || length != tail - ChannelLayout.RecordHeaderSize || tail > available)
                 {
-                    return Corrupt();
+                    return Corrupt(RingFault.Padding);
                 }
 
                 _read += tail;
                 continue;
             }
 
-            if (kind != ChannelLayout.RecordKindPacket || length > (uint)_shared.MaxPayload)
+            if (kind != ChannelLayout.RecordKindPacket)
             {
-                return Corrupt();
+                return Corrupt(RingFault.RecordKind);
+            }
+
+            if (length > (uint)_shared.MaxPayload)
+            {
+                return Corrupt(RingFault.RecordLength);
             }
 
             uint recordSize = RingGeometry.RecordSize((int)length);
             if (recordSize > available || recordSize > tail)
             {
-                return Corrupt();
+                return Corrupt(RingFault.RecordLength);
             }
 
             record = new RingRecord(new ReadOnlySpan<byte>(header + ChannelLayout.RecordHeaderSize, (int)length));
@@ -190,7 +199,7 @@ public sealed unsafe class RingConsumer
         uint filled = prod - _cons;
         if (!RingGeometry.IsAligned(prod) || filled > _shared.Size || filled < _prod - _cons)
         {
-            _corrupt = true;
+            Corrupt(RingFault.ProducerIndex);
             return false;
         }
 
@@ -198,8 +207,13 @@ public sealed unsafe class RingConsumer
         return true;
     }
 
-    private RingReadStatus Corrupt()
+    private RingReadStatus Corrupt(RingFault fault)
     {
+        if (!_corrupt)
+        {
+            Fault = fault;
+        }
+
         _corrupt = true;
         return RingReadStatus.PeerCorrupt;
     }

@@ -19,6 +19,12 @@ const string Help = """
       shutdown I      clean shutdown (poweroff request, daemon stopped, domain destroyed)
       destroy I       abrupt: the daemon is killed and the domain destroyed at once
       start I         create a stopped guest's domain again (new domain id) and its daemon
+      hostile I --victim J [--attacks prod-index,record-length,header,source,garbage] [--valid N] [--rounds N]
+                      in place of guest I's stopped daemon: a peer that pairs with guest J through
+                      the real handshake, then corrupts one thing per round in its shared pages
+                      and reports how J reacted (disconnect, route back to eth0)
+      traffic I --peers J,K,… --start-at UNIX-MS --seconds S [--udp-pps N] [--tcp-kbps K]
+                      (run inside guest I) counted UDP and checked TCP to every peer; JSON report
       demo [--seconds S]
                       bridge path vs XenVMC bypass: iperf3 TCP and ping, with the ratio
       store --socket PATH [--domains DIR]
@@ -50,6 +56,8 @@ try
         "host" => await HostCommand.RunAsync(rest),
         "store" => await StoreCommand.RunAsync(rest),
         "store-bench" => await StoreBenchCommand.RunAsync(rest),
+        "hostile" => await HostileCommand.RunAsync(rest),
+        "traffic" => await TrafficCommand.RunAsync(rest),
         "--version" => Version(),
         _ => throw new UsageException($"unknown command '{args[0]}'; try --help"),
     };

@@ -38,6 +38,9 @@ internal sealed class Channel : IDisposable
 
     public IEventPort Port { get; }
 
+    /// <summary>The mapping of our transmit ring (for the simulated host's hostile test peer).</summary>
+    internal ISharedRegion TransmitRegion => _regions[1];
+
     private int _disposed;
 
     public void Dispose()

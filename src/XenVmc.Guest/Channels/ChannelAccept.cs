@@ -97,6 +97,7 @@ internal static class ChannelAccept
             var port = context.Platform.Events.BindInterdomain(peer, offer.Port);
             resources.Add(port);
             var channel = new Channel(peer, ChannelSide.High, view, control, highToLow, lowToHigh, port);
+            control.ClearOnUnmap(ChannelLayout.LiveOffset(ChannelSide.High));
             view.SetLive(ChannelSide.High, ChannelLiveness.Connected);
             return channel;
         }

@@ -33,6 +33,7 @@ internal static class ChannelOffer
 
             // Initialize marks us connected and the peer not yet connected, as libvchan's server does.
             var view = ChannelControl.Initialize(new MemoryWindow(control.Address, control.Length), log2, log2);
+            control.ClearOnUnmap(ChannelLayout.LiveOffset(ChannelSide.Low));
 
             await PublishAsync(context, peer, control, lowToHigh, highToLow, port, ct).ConfigureAwait(false);
             var channel = new Channel(peer, ChannelSide.Low, view, control, lowToHigh, highToLow, port);

@@ -18,6 +18,9 @@ namespace XenVmc.Guest.DataPath;
 /// </remarks>
 internal sealed class GuestDataPath : IDisposable
 {
+    /// <summary>An idle reader still wakes this often, so its heartbeat shows it is alive.</summary>
+    private const int ReaderIdleWakeMs = 1000;
+
     private readonly TunDevice _tun;
     private readonly GuestLog _log;
     private readonly Lock _lock = new();
@@ -27,6 +30,7 @@ internal sealed class GuestDataPath : IDisposable
     private Thread? _reader;
     private volatile bool _stopping;
     private int _writeErrorsLogged;
+    private long _heartbeat;
 
     public GuestDataPath(TunDevice tun, RouteManager routes, GuestLog log)
     {
@@ -40,6 +44,11 @@ internal sealed class GuestDataPath : IDisposable
     public TunCounters Counters { get; } = new();
 
     public string InterfaceName => _tun.Name;
+
+    /// <summary>Advances on every pass of the TUN reader, at least once a second while idle: what the watchdog checks.</summary>
+    public long Heartbeat => Volatile.Read(ref _heartbeat);
+
+    public bool ReaderAlive => _reader?.IsAlive == true;
 
     public void Start()
     {
@@ -118,9 +127,10 @@ internal sealed class GuestDataPath : IDisposable
         Span<short> revents = stackalloc short[2];
         while (!_stopping)
         {
+            Volatile.Write(ref _heartbeat, _heartbeat + 1);
             if (!ReadAndForward(buffer))
             {
-                Poll.Wait(entries, revents, -1);
+                Poll.Wait(entries, revents, ReaderIdleWakeMs);
             }
         }
     }

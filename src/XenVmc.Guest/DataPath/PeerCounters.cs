@@ -26,6 +26,9 @@ internal sealed class PeerCounters
     public long RxDrainedAtClose;
     public readonly long[] RxMalformed = new long[Enum.GetValues<PacketDropReason>().Length];
 
+    /// <summary>Disconnections for a protocol violation, by <see cref="PeerViolation"/>.</summary>
+    public readonly long[] Violations = new long[PeerViolations.Count];
+
     /// <summary>Adds a snapshot of <paramref name="other"/> (a live or retired link) to these totals.</summary>
     public void Add(PeerCounters other)
     {
@@ -44,6 +47,11 @@ internal sealed class PeerCounters
         for (int i = 0; i < RxMalformed.Length; i++)
         {
             RxMalformed[i] += Volatile.Read(ref other.RxMalformed[i]);
+        }
+
+        for (int i = 0; i < Violations.Length; i++)
+        {
+            Violations[i] += Volatile.Read(ref other.Violations[i]);
         }
     }
 

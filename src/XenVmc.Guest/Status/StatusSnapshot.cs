@@ -27,10 +27,10 @@ public sealed record StatusSnapshot(
 }
 
 /// <summary>Counters over every link this daemon has had, the closed ones included: what accounting needs after a peer left.</summary>
-public sealed record CounterTotals(long TxPackets, long TxBytes, long RxPackets, long RxBytes, long TxUnconsumedAtClose, long RxDrainedAtClose, IReadOnlyDictionary<string, long> Drops)
+public sealed record CounterTotals(long TxPackets, long TxBytes, long RxPackets, long RxBytes, long TxUnconsumedAtClose, long RxDrainedAtClose, IReadOnlyDictionary<string, long> Drops, IReadOnlyDictionary<string, long> Violations)
 {
     internal static CounterTotals From(PeerCounters c) =>
-        new(c.TxPackets, c.TxBytes, c.RxPackets, c.RxBytes, c.TxUnconsumedAtClose, c.RxDrainedAtClose, PeerStatus.DropsOf(c));
+        new(c.TxPackets, c.TxBytes, c.RxPackets, c.RxBytes, c.TxUnconsumedAtClose, c.RxDrainedAtClose, PeerStatus.DropsOf(c), PeerViolations.Snapshot(c.Violations));
 }
 
 public sealed record PeerStatus(
@@ -46,7 +46,8 @@ public sealed record PeerStatus(
     IReadOnlyDictionary<string, long> Drops,
     long Notifications,
     long TxUnconsumedAtClose,
-    long RxDrainedAtClose)
+    long RxDrainedAtClose,
+    IReadOnlyDictionary<string, long> Violations)
 {
     internal static PeerStatus From(PeerLink link)
     {
@@ -64,7 +65,8 @@ public sealed record PeerStatus(
             DropsOf(c),
             Volatile.Read(ref c.Notifications),
             Volatile.Read(ref c.TxUnconsumedAtClose),
-            Volatile.Read(ref c.RxDrainedAtClose));
+            Volatile.Read(ref c.RxDrainedAtClose),
+            PeerViolations.Snapshot(c.Violations));
     }
 
     internal static SortedDictionary<string, long> DropsOf(PeerCounters c)

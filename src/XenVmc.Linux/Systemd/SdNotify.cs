@@ -16,7 +16,8 @@ public static class SdNotify
     /// </exception>
     public static bool Notify(string state) => Notify(state, Environment.GetEnvironmentVariable("NOTIFY_SOCKET"));
 
-    internal static unsafe bool Notify(string state, string? notifySocket)
+    /// <summary>Sends to <paramref name="notifySocket"/> ("/path" or "@abstract"); false when it is null or empty.</summary>
+    public static unsafe bool Notify(string state, string? notifySocket)
     {
         ArgumentNullException.ThrowIfNull(state);
         if (string.IsNullOrEmpty(notifySocket))

@@ -11,6 +11,12 @@ namespace XenVmc.Platform.Hosting;
 /// </summary>
 public static class DaemonHost
 {
+    /// <summary>The product version (informational version without the source revision), as <c>--version</c> prints it.</summary>
+    public static string Version { get; } = (typeof(DaemonHost).Assembly
+        .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+        .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0")
+        .Split('+')[0];
+
     public delegate Task Body(ILogger logger, Action<string> ready, Action<string> status, CancellationToken ct);
 
     public static ILoggerFactory CreateLoggerFactory(LogLevel level = LogLevel.Information) => LoggerFactory.Create(builder =>
@@ -33,13 +39,31 @@ public static class DaemonHost
         }
     });
 
-    public static async Task<int> RunAsync(string name, string? pidFile, LogLevel level, Body body)
+    /// <summary>A body that talks to the service manager itself: READY once it serves, STATUS lines, a health check for the watchdog.</summary>
+    public delegate Task MonitoredBody(ILogger logger, ServiceNotifier notifier, CancellationToken ct);
+
+    public static Task<int> RunAsync(string name, string? pidFile, LogLevel level, Body body) =>
+        RunAsync(name, pidFile, level, (logger, notifier, ct) => body(logger, notifier.Ready, notifier.Status, ct));
+
+    public static async Task<int> RunAsync(string name, string? pidFile, LogLevel level, MonitoredBody body)
     {
         using var loggerFactory = CreateLoggerFactory(level);
         var logger = loggerFactory.CreateLogger(name);
+        await using var notifier = new ServiceNotifier(logger);
         using var stop = new CancellationTokenSource();
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        void Stop(PosixSignalContext c)
+        {
+            c.Cancel = true;
+            if (!stop.IsCancellationRequested)
+            {
+                // Tell systemd first: the teardown (routes, channels, XenStore nodes) takes a moment.
+                notifier.Stopping();
+                stop.Cancel();
+            }
+        }
+
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         if (pidFile is not null)
         {
             File.WriteAllText(pidFile, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n");
@@ -47,15 +71,7 @@ public static class DaemonHost
 
         try
         {
-            await body(
-                logger,
-                message =>
-                {
-                    logger.LogInformation("ready: {Status}", message);
-                    SdNotify.Notify($"READY=1\nSTATUS={message}");
-                },
-                message => SdNotify.Notify($"STATUS={message}"),
-                stop.Token).ConfigureAwait(false);
+            await body(logger, notifier, stop.Token).ConfigureAwait(false);
             return 0;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -66,12 +82,16 @@ public static class DaemonHost
         {
             logger.LogCritical("{Name} stops: {Reason}", name, e.Message);
             logger.LogDebug(e, "details");
-            SdNotify.Notify($"STATUS=failed: {e.Message}");
+            notifier.Stopping($"failed: {e.Message}");
             return 1;
         }
         finally
         {
-            SdNotify.Notify("STOPPING=1");
+            if (!stop.IsCancellationRequested)
+            {
+                notifier.Stopping();
+            }
+
             if (pidFile is not null)
             {
                 File.Delete(pidFile);

@@ -1,4 +1,6 @@
+using XenVmc.Linux;
 using XenVmc.Platform.Simulated;
+using XenVmc.Platform.Xen;
 
 namespace XenVmc.Platform.Hosting;
 
@@ -20,7 +22,15 @@ public static class PlatformSelector
                 return new SimPlatform(xenbus, hypervisor);
             case "xen":
             case "auto" when Directory.Exists("/dev/xen"):
-                throw new PlatformNotSupportedException("the Xen platform (/dev/xen/gntalloc, gntdev, evtchn) is not built yet; run on the simulated host with --platform sim");
+                try
+                {
+                    return new XenPlatform();
+                }
+                catch (LinuxException e)
+                {
+                    throw new UsageException($"the Xen platform needs /dev/xen/gntalloc and /dev/xen/gntdev (modules xen-gntalloc, xen-gntdev): {e.Message}");
+                }
+
             case "auto":
                 throw new UsageException("no /dev/xen here: this is not a Xen guest; use --platform sim on a simulated host");
             default:

@@ -36,7 +36,16 @@ public sealed partial record PeerTableEntry(ushort Domid, IReadOnlyList<IPAddres
             // xl accepts "a.b.c.d/prefix" in vif ip=; the route is to the host address either way.
             string host = part.Split('/')[0];
             bool looksRight = host.Contains(':') || DottedQuad().IsMatch(host);
-            if (!looksRight || !IPAddress.TryParse(host, out var address) || address.IsIPv4MappedToIPv6 ||
+            // IPAddress.TryParse also takes a zone ("fe80::1%eth0") and brackets; inet_pton and a
+            // host route take neither, so only hex digits, colons and dots get that far.
+            // An IPv6 address may end in a dotted quad; inet_pton holds that part to the IPv4 rules.
+            if (host.Contains(':') && host.Contains('.'))
+            {
+                looksRight &= DottedQuad().IsMatch(host[(host.LastIndexOf(':') + 1)..]);
+            }
+
+            if (!looksRight || !host.All(c => char.IsAsciiHexDigit(c) || c is ':' or '.') ||
+                !IPAddress.TryParse(host, out var address) || address.IsIPv4MappedToIPv6 ||
                 IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.IsIPv6Multicast ||
                 (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && address.GetAddressBytes()[0] >= 224))
             {

@@ -21,6 +21,9 @@ internal static class SimHypercall
     public const int MaxRefs = (MaxMessage - ReplyHeaderSize) / 4;
     public const int PageSize = 4096;
 
+    /// <summary>Xen's DOMID_SELF: "the caller", where a request names a granter.</summary>
+    public const uint DomidSelf = 0x7FF0;
+
     public enum Op : uint
     {
         /// <summary>domain = grantee, arg = pages, flags = writable. Reply: refs, fd (read-write).</summary>
@@ -40,6 +43,15 @@ internal static class SimHypercall
 
         /// <summary>arg = local port.</summary>
         EventUnbind = 6,
+
+        /// <summary>
+        /// domain = granter (<see cref="DomidSelf"/> for our own grant), refs[0] = a page we
+        /// hold writable, arg = a byte offset in it: clear that byte when our mapping goes.
+        /// </summary>
+        UnmapNotify = 7,
+
+        /// <summary>domain = granter, refs[0]: we unmapped that page; its notification fires now.</summary>
+        Unmapped = 8,
     }
 
     public static int WriteRequest(Span<byte> buffer, Op op, uint domain, uint arg, uint flags, ReadOnlySpan<uint> refs)

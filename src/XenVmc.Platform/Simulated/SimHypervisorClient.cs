@@ -64,7 +64,7 @@ public sealed class SimHypervisorClient : IGrantTable, IEventChannels, IDisposab
         try
         {
             var memory = MappedMemory.Map(reply.Fds[0], (long)reply.Offset, refs.Length * SimHypercall.PageSize, writable);
-            return new MappedRegion(memory);
+            return new MappedRegion(this, memory, granter, refs.ToArray());
         }
         finally
         {
@@ -87,6 +87,16 @@ public sealed class SimHypervisorClient : IGrantTable, IEventChannels, IDisposab
     internal void Unbind(uint port) => TryCall(SimHypercall.Op.EventUnbind, 0, port, []);
 
     internal void ReleaseGrant(uint firstRef) => TryCall(SimHypercall.Op.GrantRelease, 0, 0, [firstRef]);
+
+    /// <summary>Asks the hypervisor to clear the byte at <paramref name="offset"/> of <paramref name="refs"/> when our mapping goes.</summary>
+    private uint ClearOnUnmap(uint granter, uint[] refs, int offset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(offset, refs.Length * SimHypercall.PageSize);
+        uint page = refs[offset / SimHypercall.PageSize];
+        Call(SimHypercall.Op.UnmapNotify, granter, (uint)(offset % SimHypercall.PageSize), 0, [page], expectedFds: 0, $"unmap notification at byte {offset}").DisposeFds();
+        return page;
+    }
 
     public void Dispose() => _socket.Dispose();
 
@@ -157,13 +167,28 @@ public sealed class SimHypervisorClient : IGrantTable, IEventChannels, IDisposab
         }
     }
 
-    private sealed class MappedRegion(MappedMemory memory) : ISharedRegion
+    private sealed class MappedRegion(SimHypervisorClient owner, MappedMemory memory, ushort granter, uint[] refs) : ISharedRegion
     {
+        private int _disposed;
+        private uint? _notifying;
+
         public nint Address => memory.Address;
 
         public int Length => memory.Length;
 
-        public void Dispose() => memory.Dispose();
+        public void ClearOnUnmap(int offset) => _notifying = owner.ClearOnUnmap(granter, refs, offset);
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                memory.Dispose();
+                if (_notifying is uint page)
+                {
+                    owner.TryCall(SimHypercall.Op.Unmapped, granter, 0, [page]);
+                }
+            }
+        }
     }
 
     private sealed class GrantedRegion(SimHypervisorClient owner, MappedMemory memory, uint[] refs, uint firstRef) : IGrantedRegion
@@ -175,6 +200,9 @@ public sealed class SimHypervisorClient : IGrantTable, IEventChannels, IDisposab
         public int Length => memory.Length;
 
         public IReadOnlyList<uint> References => refs;
+
+        // Releasing the grant fires the notification (the hypervisor knows it by the allocation).
+        public void ClearOnUnmap(int offset) => owner.ClearOnUnmap(SimHypercall.DomidSelf, refs, offset);
 
         public void Dispose()
         {

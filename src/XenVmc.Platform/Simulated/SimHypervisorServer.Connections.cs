@@ -13,6 +13,8 @@ public sealed partial class SimHypervisorServer
         public List<Allocation> Allocations { get; } = [];
 
         public List<Endpoint> Ports { get; } = [];
+
+        public List<UnmapNotification> Notifications { get; } = [];
     }
 
     private sealed class DomainListener(ushort domid, string path, Socket listener)

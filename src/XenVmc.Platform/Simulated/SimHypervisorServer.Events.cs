@@ -86,6 +86,7 @@ public sealed partial class SimHypervisorServer
     {
         lock (_lock)
         {
+            FireNotifications(connection, _ => true);
             foreach (var allocation in connection.Allocations)
             {
                 EndGrant(allocation);

@@ -82,6 +82,7 @@ public sealed partial class SimHypervisorServer
             }
 
             caller.Allocations.Remove(allocation);
+            FireNotifications(caller, n => ReferenceEquals(n.Allocation, allocation));
             EndGrant(allocation);
         }
 

@@ -15,8 +15,9 @@ namespace XenVmc.Platform.Simulated;
 /// <see cref="SharedMemoryDirectory"/> with mode 0600 that only this process opens: a domain
 /// gets a descriptor for pages only when the grant names it, read-only unless the grant is
 /// writable, so a read-only grant really cannot be written. When a domain's connection closes
-/// (its daemon exited or crashed) its grants end and its ports close, and each bound peer gets
-/// an event, as Xen's unmap notification would send.
+/// (its daemon exited or crashed) the bytes it asked to have cleared on unmap are cleared, its
+/// grants end and its ports close, and each bound peer gets an event: what Xen's unmap
+/// notifications do when a process holding gntalloc/gntdev mappings dies.
 /// </remarks>
 public sealed partial class SimHypervisorServer : IAsyncDisposable
 {
@@ -202,6 +203,8 @@ public sealed partial class SimHypervisorServer : IAsyncDisposable
                 SimHypercall.Op.EventBindUnbound => BindUnbound(caller, target, reply, fds),
                 SimHypercall.Op.EventBindInterdomain => BindInterdomain(caller, target, arg, reply, fds),
                 SimHypercall.Op.EventUnbind => Unbind(caller, arg, reply),
+                SimHypercall.Op.UnmapNotify => SetUnmapNotify(caller, target, arg, refs, reply),
+                SimHypercall.Op.Unmapped => Unmapped(caller, target, refs, reply),
                 _ => SimHypercall.WriteReply(reply, Errno.ENOSYS, 0, 0, []),
             };
         }

@@ -123,7 +123,7 @@ public sealed class DataPathAllocationTests : IAsyncLifetime
 
             long rxBefore = GC.GetAllocatedBytesForCurrentThread();
             long m = 0;
-            while (link.ReceiveOne(low, rxBuffer) == RingReadStatus.Record)
+            while (link.ReceiveOne(low, rxBuffer, out _) == RingReadStatus.Record)
             {
                 m++;
             }

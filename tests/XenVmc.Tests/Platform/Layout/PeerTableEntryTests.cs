@@ -59,6 +59,11 @@ public sealed class PeerTableEntryTests
         "\u0661\u0660.\u0660.\u0660.\u0661",  // Arabic-Indic digits match \d but are no address
         "fd00::1::2",
         "/24",
+        "fe80::1%eth0",          // a zone: IPAddress.TryParse keeps it, inet_pton and routes do not
+        "fe80::1%4",
+        "[fd00::1]",
+        "918::98.18.0.02",       // a leading zero in an embedded IPv4 part: inet_pton refuses it
+        "64:ff9b::1.2.3",
     };
 
     [Theory]

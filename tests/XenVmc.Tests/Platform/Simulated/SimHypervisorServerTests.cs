@@ -402,6 +402,59 @@ public sealed class SimHypervisorServerTests : IAsyncLifetime
         Assert.Empty(Directory.GetFiles(ShmDirectory));
     }
 
+    [Fact]
+    public async Task ClearOnUnmap_ByTheGranter_ClearsItsByteWhenItsConnectionDies()
+    {
+        var d1 = Connect(1);
+        var d2 = Connect(2);
+        var granted = Own(d1.Share(grantee: 2, pages: 2, writable: true));
+        Writable(granted)[Page + 7] = 1;
+        Writable(granted)[Page + 8] = 1;
+        granted.ClearOnUnmap(Page + 7);
+        var mapped = Own(d2.Map(granter: 1, [.. granted.References], writable: true));
+
+        // SIGKILL closes every descriptor the process had: here, its hypervisor connection.
+        d1.Dispose();
+
+        Assert.True(await Eventually.TrueAsync(() => Readable(mapped)[Page + 7] == 0, TimeSpan.FromSeconds(2)), "the byte was not cleared");
+        Assert.Equal(1, Readable(mapped)[Page + 8]);
+    }
+
+    [Fact]
+    public async Task ClearOnUnmap_ByAWritableMapper_ClearsItsByteOnUnmap_AndOnDeath()
+    {
+        var d1 = Connect(1);
+        var granted = Own(d1.Share(grantee: 2, pages: 1, writable: true));
+        Writable(granted)[10] = 1;
+        Writable(granted)[20] = 1;
+
+        var d2 = Connect(2);
+        var first = d2.Map(granter: 1, [.. granted.References], writable: true);
+        first.ClearOnUnmap(10);
+        Assert.Equal(1, Readable(granted)[10]);
+        first.Dispose();
+        Assert.Equal(0, Readable(granted)[10]);
+
+        var d2Again = Connect(2);
+        var second = Own(d2Again.Map(granter: 1, [.. granted.References], writable: true));
+        second.ClearOnUnmap(20);
+        d2Again.Dispose();
+        Assert.True(await Eventually.TrueAsync(() => Readable(granted)[20] == 0, TimeSpan.FromSeconds(2)), "the byte was not cleared when the mapper died");
+    }
+
+    [Fact]
+    public void ClearOnUnmap_OfAReadOnlyMapping_IsEperm_AndOutOfRangeIsRefused()
+    {
+        var d1 = Connect(1);
+        var d2 = Connect(2);
+        var granted = Own(d1.Share(grantee: 2, pages: 1, writable: false));
+        var mapped = Own(d2.Map(granter: 1, [.. granted.References], writable: false));
+
+        Assert.Equal(Eperm, Assert.Throws<LinuxException>(() => mapped.ClearOnUnmap(0)).Errno);
+        Assert.Throws<ArgumentOutOfRangeException>(() => granted.ClearOnUnmap(Page));
+        Assert.Throws<ArgumentOutOfRangeException>(() => granted.ClearOnUnmap(-1));
+    }
+
     private (IEventPort Low, IEventPort High) BindPair() => BindPair(Connect(1), Connect(2));
 
     private (IEventPort Low, IEventPort High) BindPair(SimHypervisorClient d1, SimHypervisorClient d2)

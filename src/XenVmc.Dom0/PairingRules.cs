@@ -1,0 +1,56 @@
+namespace XenVmc.Dom0;
+
+/// <summary>
+/// The operator's pairing policy from <c>dom0.json</c>'s <c>Pairing</c> section. A guest is named by
+/// its domain name (<c>/local/domain/N/name</c>, written by the toolstack) or its domid. Every rule
+/// only narrows the default: two guests pair only when they have vifs on a shared bridge, so a
+/// policy can never connect networks Dom0 keeps apart.
+/// </summary>
+public sealed record PairingRules
+{
+    public const string SameBridge = "same-bridge";
+    public const string Groups = "groups";
+
+    public static PairingRules Default { get; } = new();
+
+    /// <summary><see cref="SameBridge"/>: any two guests on a shared bridge; <see cref="Groups"/>: only those also in a common group.</summary>
+    public string Mode { get; init; } = SameBridge;
+
+    /// <summary>Group name → members. Used when <see cref="Mode"/> is <see cref="Groups"/>.</summary>
+    public IReadOnlyDictionary<string, IReadOnlySet<string>> GroupMembers { get; init; } = new Dictionary<string, IReadOnlySet<string>>();
+
+    /// <summary>Guests that never pair with anyone.</summary>
+    public IReadOnlySet<string> Deny { get; init; } = new HashSet<string>();
+
+    /// <summary>Pairs that never pair with each other, in either order.</summary>
+    public IReadOnlyList<(string A, string B)> DenyPairs { get; init; } = [];
+
+    /// <summary>When not empty, only vifs on these bridges count as shared.</summary>
+    public IReadOnlySet<string> Bridges { get; init; } = new HashSet<string>();
+
+    internal bool BridgeAllowed(string bridge) => Bridges.Count == 0 || Bridges.Contains(bridge);
+
+    internal bool Allows(GuestInfo a, GuestInfo b)
+    {
+        if (IsAny(a, Deny) || IsAny(b, Deny))
+        {
+            return false;
+        }
+
+        foreach (var (x, y) in DenyPairs)
+        {
+            if ((Is(a, x) && Is(b, y)) || (Is(a, y) && Is(b, x)))
+            {
+                return false;
+            }
+        }
+
+        return Mode != Groups || GroupMembers.Values.Any(members => IsAny(a, members) && IsAny(b, members));
+    }
+
+    private static bool IsAny(GuestInfo guest, IReadOnlySet<string> names) =>
+        names.Contains(guest.DomidText) || (guest.Name.Length > 0 && names.Contains(guest.Name));
+
+    private static bool Is(GuestInfo guest, string name) =>
+        name == guest.DomidText || (guest.Name.Length > 0 && name == guest.Name);
+}

@@ -1,0 +1,199 @@
+using XenVmc.Linux;
+using XenVmc.Linux.Xen;
+using XenVmc.XenStore;
+
+namespace XenVmc.Platform.Xen;
+
+/// <summary>
+/// A real Xen guest: XenStore through <c>/dev/xen/xenbus</c> (or xenstored's socket in Dom0),
+/// grants through <c>/dev/xen/gntalloc</c> and <c>/dev/xen/gntdev</c>, event channels through
+/// <c>/dev/xen/evtchn</c>.
+/// </summary>
+/// <remarks>
+/// Written against the documented interfaces (linux/include/uapi/xen/*.h, drivers/xen/*.c); this
+/// machine has no Xen, so only the request layouts and the refusal paths are tested here.
+/// Ring pages count against gntalloc's per-domain limit (module parameter <c>limit</c>, default
+/// 1024 pages): each channel we offer grants 1 control page plus two rings.
+/// </remarks>
+public sealed class XenPlatform : IXenPlatform
+{
+    private readonly GrantAllocDevice _alloc;
+    private readonly GrantMapDevice _map;
+    private readonly XenGrantTable _grants;
+
+    public XenPlatform()
+    {
+        _alloc = GrantAllocDevice.Open();
+        try
+        {
+            _map = GrantMapDevice.Open();
+        }
+        catch
+        {
+            _alloc.Dispose();
+            throw;
+        }
+
+        _grants = new XenGrantTable(_alloc, _map);
+    }
+
+    public string Name => "xen";
+
+    public IGrantTable Grants => _grants;
+
+    public IEventChannels Events { get; } = new XenEventChannels();
+
+    public XenStoreClient OpenStore() => XenStoreClient.OpenDefault();
+
+    public void Dispose()
+    {
+        _map.Dispose();
+        _alloc.Dispose();
+    }
+}
+
+internal sealed class XenGrantTable(GrantAllocDevice alloc, GrantMapDevice map) : IGrantTable
+{
+    public IGrantedRegion Share(ushort grantee, int pages, bool writable)
+    {
+        var (index, refs) = alloc.Allocate(grantee, pages, writable);
+        try
+        {
+            var memory = MappedMemory.Map(alloc.Handle, checked((long)index), pages * XenPage.Size, writable: true);
+            return new GrantedRegion(alloc, memory, index, refs);
+        }
+        catch
+        {
+            alloc.Deallocate(index, pages);
+            throw;
+        }
+    }
+
+    public ISharedRegion Map(ushort granter, ReadOnlySpan<uint> refs, bool writable)
+    {
+        ulong index = map.Register(granter, refs);
+        try
+        {
+            var memory = MappedMemory.Map(map.Handle, checked((long)index), refs.Length * XenPage.Size, writable);
+            return new MappedRegion(map, memory, index, refs.Length);
+        }
+        catch
+        {
+            map.Unregister(index, refs.Length);
+            throw;
+        }
+    }
+
+    private sealed class GrantedRegion(GrantAllocDevice alloc, MappedMemory memory, ulong index, uint[] refs) : IGrantedRegion
+    {
+        private int _disposed;
+
+        public nint Address => memory.Address;
+
+        public int Length => memory.Length;
+
+        public IReadOnlyList<uint> References => refs;
+
+        public void ClearOnUnmap(int offset) => alloc.ClearOnUnmap(index + XenPage.CheckOffset(offset, memory.Length));
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                // libxengntshr's order: give the grant back, then unmap; the pages go when the peer unmaps too.
+                try
+                {
+                    alloc.Deallocate(index, refs.Length);
+                }
+                catch (LinuxException)
+                {
+                    // Already released; the unmap below still frees our side.
+                }
+
+                memory.Dispose();
+            }
+        }
+    }
+
+    private sealed class MappedRegion(GrantMapDevice map, MappedMemory memory, ulong index, int pages) : ISharedRegion
+    {
+        private int _disposed;
+
+        public nint Address => memory.Address;
+
+        public int Length => memory.Length;
+
+        public void ClearOnUnmap(int offset) => map.ClearOnUnmap(index + XenPage.CheckOffset(offset, memory.Length));
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                memory.Dispose();
+                try
+                {
+                    map.Unregister(index, pages);
+                }
+                catch (LinuxException)
+                {
+                    // Nothing more to release.
+                }
+            }
+        }
+    }
+}
+
+internal sealed class XenEventChannels : IEventChannels
+{
+    // One evtchn descriptor per port, so that each port has a descriptor of its own to poll.
+    public IEventPort BindUnbound(ushort remoteDomain) => Bind(device => device.BindUnbound(remoteDomain));
+
+    public IEventPort BindInterdomain(ushort remoteDomain, uint remotePort) => Bind(device => device.BindInterdomain(remoteDomain, remotePort));
+
+    private static XenEventPort Bind(Func<EventChannelDevice, uint> bind)
+    {
+        var device = EventChannelDevice.Open();
+        try
+        {
+            return new XenEventPort(device, bind(device));
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+    }
+}
+
+internal sealed class XenEventPort(EventChannelDevice device, uint port) : IEventPort
+{
+    public uint LocalPort => port;
+
+    public SafeFileDescriptor WaitHandle => device.Handle;
+
+    public void Notify() => device.Notify(port);
+
+    public bool Wait(int timeoutMs)
+    {
+        Span<PollEntry> entries = [new PollEntry(device.Handle, Poll.POLLIN)];
+        Span<short> revents = stackalloc short[1];
+        return Poll.Wait(entries, revents, timeoutMs) != 0 && TryConsume();
+    }
+
+    public bool TryConsume() => device.ConsumePending() > 0;
+
+    /// <summary>Closing the descriptor unbinds the port.</summary>
+    public void Dispose() => device.Dispose();
+}
+
+internal static class XenPage
+{
+    public const int Size = 4096;
+
+    public static ulong CheckOffset(int offset, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(offset, length);
+        return (ulong)offset;
+    }
+}

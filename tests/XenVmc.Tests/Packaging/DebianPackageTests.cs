@@ -1,0 +1,71 @@
+using XenVmc.Tests.Support;
+
+namespace XenVmc.Tests.Packaging;
+
+/// <summary>
+/// <c>packaging/build-deb.sh</c> builds the .deb; dpkg installs it into a clean root that holds
+/// nothing but the C libraries it depends on; the programs run there under chroot, with no .NET
+/// anywhere in sight, and read the configuration the package installed.
+/// </summary>
+public sealed class DebianPackageTests
+{
+    [Fact]
+    public void Deb_InstallsIntoACleanRoot_AndItsProgramsRun()
+    {
+        Proc.Require("dpkg-deb", "dpkg");
+        Proc.Require("chroot", "coreutils");
+        using var dir = new TempDirectory();
+        var build = Proc.Run(Path.Combine(RepoRoot.Path, "packaging", "build-deb.sh"), [dir.Combine("dist")], timeoutMs: 20 * 60_000);
+        Assert.True(build.Exit == 0, $"build-deb.sh exited {build.Exit}: {build.Err}");
+        string deb = build.Out.Trim();
+        Assert.Matches(@"/xenvmc_\d+\.\d+\.\d+_amd64\.deb$", deb);
+        var fields = Proc.Run("dpkg-deb", ["-f", deb, "Package", "Architecture", "Depends"]).Out;
+        Assert.Contains("Package: xenvmc", fields, StringComparison.Ordinal);
+        Assert.Contains("Architecture: amd64", fields, StringComparison.Ordinal);
+
+        // The clean root: an empty dpkg database and the files of the three libraries the
+        // package depends on (copied from this machine's own packages; not registered, hence
+        // --force-depends), nothing else: no shell, no .NET.
+        string root = dir.Combine("root");
+        foreach (string d in (string[])["var/lib/dpkg/info", "var/lib/dpkg/updates", "var/lib/dpkg/triggers", "proc", "tmp", "usr/lib", "usr/lib64"])
+        {
+            Directory.CreateDirectory(Path.Combine(root, d));
+        }
+
+        // Debian 12's merged /usr: /lib and /lib64 are links into /usr.
+        File.CreateSymbolicLink(Path.Combine(root, "lib"), "usr/lib");
+        File.CreateSymbolicLink(Path.Combine(root, "lib64"), "usr/lib64");
+        File.WriteAllText(Path.Combine(root, "var/lib/dpkg/status"), "");
+        var copy = Proc.Bash($"set -o pipefail; dpkg -L libc6 libgcc-s1 libstdc++6 | while read -r f; do if [ -L \"$f\" ] || [ -f \"$f\" ]; then echo \"$f\"; fi; done"
+            + $" | tar -cf - --no-recursion -T - 2>/dev/null | tar -xf - --keep-directory-symlink -C {root}");
+        Assert.True(copy.Exit == 0, copy.Err);
+        Assert.False(File.Exists(Path.Combine(root, "bin/sh")) || File.Exists(Path.Combine(root, "usr/bin/dotnet")));
+
+        var install = Proc.Run("dpkg", [$"--root={root}", "--force-depends", "-i", deb]);
+        Assert.True(install.Exit == 0, $"dpkg -i: {install.Out}{install.Err}");
+        foreach (string file in (string[])["usr/bin/xenvmc", "usr/bin/xenvmc-guest", "usr/bin/xenvmc-dom0", "lib/systemd/system/xenvmc-guest.service",
+            "lib/systemd/system/xenvmc-dom0.service", "usr/share/xenvmc/networkd/50-xenvmc-vmc0.netdev", "usr/share/xenvmc/networkd/50-xenvmc-vmc0.network",
+            "usr/share/xenvmc/networkd/networkd.conf.d/xenvmc.conf", "etc/iproute2/rt_protos.d/xenvmc.conf", "etc/xenvmc/guest.json", "etc/xenvmc/dom0.json",
+            "usr/lib/xenvmc/libcoreclr.so"])
+        {
+            Assert.True(File.Exists(Path.Combine(root, file)), $"the package did not install /{file}");
+        }
+
+        Assert.Contains("/etc/xenvmc/guest.json", Proc.Run("dpkg", [$"--root={root}", "--status", "xenvmc"]).Out + File.ReadAllText(Path.Combine(root, "var/lib/dpkg/info/xenvmc.conffiles")), StringComparison.Ordinal);
+
+        // A wrong value in the installed /etc/xenvmc/dom0.json is refused, naming the option.
+        File.WriteAllText(Path.Combine(root, "etc/xenvmc/dom0.json"), """{ "Pairing": { "Mode": "everyone" } }""");
+        var run = Proc.Run("unshare", ["--mount", "sh", "-c", $"""
+            mount -t proc proc {root}/proc
+            chroot {root} /usr/bin/xenvmc --version
+            chroot {root} /usr/bin/xenvmc-guest --version
+            chroot {root} /usr/bin/xenvmc-dom0 --version
+            chroot {root} /usr/bin/xenvmc-dom0; echo "dom0 exit $?"
+            """]);
+        Assert.True(run.Exit == 0, run.Err);
+        string version = build.Out.Trim().Split('_')[1];
+        Assert.Contains($"xenvmc {version}\nxenvmc-guest {version}\nxenvmc-dom0 {version}\n", run.Out, StringComparison.Ordinal);
+        Assert.Contains("dom0 exit 2", run.Out, StringComparison.Ordinal);
+        Assert.Contains("option Pairing:Mode: 'everyone'", run.Err, StringComparison.Ordinal);
+    }
+}
