@@ -30,10 +30,10 @@ public sealed class XenvmcCommandTests : IAsyncLifetime
     {
         long tx = Interlocked.Add(ref _txBytes, 125_000); // grows with every request: the live view shows a rate
         var drops = new Dictionary<string, long> { ["tx_ring_full"] = 2, ["rx_bad_source"] = 0 };
-        PeerStatus Peer(int domid, string state, long txBytes) => new(domid, [$"198.18.0.{domid}"], state, "lower", DateTimeOffset.UnixEpoch, 10, txBytes, 20, 2000, drops, 5, 0, 0);
+        PeerStatus Peer(int domid, string state, long txBytes) => new(domid, [$"198.18.0.{domid}"], state, "lower", DateTimeOffset.UnixEpoch, 10, txBytes, 20, 2000, drops, 5, 0, 0, new Dictionary<string, long>());
         return new StatusSnapshot(_domid, "vmc0", "simulated", DateTimeOffset.UtcNow, 1,
             [Peer(1, "connected", tx), Peer(2, _state2, 7)],
-            new CounterTotals(30, tx + 7 + 500, 40, 4000, 1, 2, drops),
+            new CounterTotals(30, tx + 7 + 500, 40, 4000, 1, 2, drops, new Dictionary<string, long> { ["rx_record"] = 1 }),
             new TunStatus(99, 9900, new Dictionary<string, long> { ["no_peer"] = 4 }));
     }
 
