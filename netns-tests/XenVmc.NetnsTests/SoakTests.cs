@@ -20,6 +20,7 @@ public sealed class SoakTests(ITestOutputHelper output)
     private const int Hostile = 8;
 
     [Fact]
+    [Trait("Category", "Soak")]
     public async Task EightGuests_AllPairs_ThroughMigrationKillAndHostilePeer_AccountForEveryPacket()
     {
         int seconds = int.TryParse(Environment.GetEnvironmentVariable("XENVMC_SOAK_SECONDS"), CultureInfo.InvariantCulture, out int s) ? s : 90;
