@@ -3,6 +3,8 @@
 # between network namespaces; needs root, iperf3, sockperf and xenstore-utils).
 # Ends with one line "N passed, N failed" over all of them; exits non-zero if any failed.
 #   XENVMC_SKIP_NETNS=1 ./test.sh   runs the unit tests only
+#   XENVMC_XEN=1 ./test.sh          also runs the Xen 4.17 test bed under QEMU (tests/xen/run.sh,
+#                                   ~10-15 min, both cores, ~3 GB); it counts as one test
 set -uo pipefail
 cd "$(dirname "$0")"
 ./build.sh || { echo "0 passed, 1 failed"; exit 1; }
@@ -17,13 +19,17 @@ run() { # project
     dotnet test "$1" -c Release --nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" || status=1
 }
 
-for project in tests/*/; do
-    run "${project%/}"
+projects=$(ls -d tests/*/ | while read -r d; do ls "$d"*.csproj >/dev/null 2>&1 && echo "${d%/}"; done)
+for project in $projects; do
+    run "$project"
 done
 if [ "${XENVMC_SKIP_NETNS:-0}" != 1 ]; then
     bin/xenvmc-sim down >/dev/null 2>&1 || true
     run netns-tests/XenVmc.NetnsTests
     bin/xenvmc-sim down >/dev/null 2>&1 || true
+fi
+if [ "${XENVMC_XEN:-0}" = 1 ]; then
+    XENVMC_XEN_TRX="$results/xen-testbed.trx" tests/xen/run.sh || status=1
 fi
 
 passed=0
@@ -37,8 +43,9 @@ for trx in "$results"/*.trx; do
     failed=$((failed + ${f:-0}))
 done
 # A project that did not even produce results counts as a failure.
-expected=$(ls -d tests/*/ | wc -l)
+expected=$(wc -w <<<"$projects")
 [ "${XENVMC_SKIP_NETNS:-0}" != 1 ] && expected=$((expected + 1))
+[ "${XENVMC_XEN:-0}" = 1 ] && expected=$((expected + 1))
 produced=$(ls "$results"/*.trx 2>/dev/null | wc -l)
 if [ "$produced" -lt "$expected" ]; then
     failed=$((failed + expected - produced))
