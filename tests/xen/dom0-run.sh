@@ -21,11 +21,11 @@ check() { # NAME OK(0|1) DETAIL
 fig() { echo "$1=$2" >> "$OUT/figures"; log "figure $1=$2"; }
 : > "$OUT/checks"; : > "$OUT/figures"
 
-# gx DOMID TIMEOUT COMMAND: runs COMMAND in the guest, prints its output, returns its status (124 = no answer)
-SEQ=0
+# gx DOMID TIMEOUT COMMAND: runs COMMAND in the guest, prints its output, returns its status (124 = no answer).
+# The sequence number is the clock, not a counter: gx runs in $(...) subshells, where a counter would not advance.
 gx() {
-    local dom=$1 to=$2 cmd=$3 d=/local/domain/$1/data end r
-    SEQ=$((SEQ + 1))
+    local dom=$1 to=$2 cmd=$3 d=/local/domain/$1/data end r SEQ
+    SEQ=$(date +%s%N)
     xenstore-write $d/cmd "$SEQ:$cmd"
     end=$(( $(date +%s) + to ))
     while :; do
@@ -110,7 +110,7 @@ measure() {
     bps=$(jq -r '.r // 0' <<<"$out" 2>/dev/null); bytes=$(jq -r '.s // 0' <<<"$out" 2>/dev/null)
     check "tcp-$p" "$(awk -v b="${bps:-0}" 'BEGIN{exit !(b > 1e6)}'; echo $?)" "$(awk -v b="${bps:-0}" 'BEGIN{printf "%.1f", b/1e6}') Mbit/s ($bytes bytes)"
     fig "tcp_mbps_$p" "$(awk -v b="${bps:-0}" 'BEGIN{printf "%.1f", b/1e6}')"
-    out=$(gx $A 60 "timeout 40 iperf3 -c $IPB -u -b 20M -l 1400 -t 4 -J | jq -c '{r: .end.sum.bits_per_second, lost: .end.sum.lost_percent, n: .end.sum.packets, e: .error}'")
+    out=$(gx $A 60 "timeout 40 iperf3 -c $IPB -u -b 10M -l 1400 -t 4 -J | jq -c '{r: .end.sum.bits_per_second, lost: .end.sum.lost_percent, n: .end.sum.packets, e: .error}'")
     log "udp $p: $out"
     local ubps ulost
     ubps=$(jq -r '.r // 0' <<<"$out" 2>/dev/null); ulost=$(jq -r '.lost // 100' <<<"$out" 2>/dev/null)

@@ -5,7 +5,7 @@
 # bypass, fallback when a daemon stops and when a guest shuts down. Prints a report (PASS/FAIL per
 # check, bypass ÷ netfront) and exits non-zero if any check failed or the run did not finish.
 #   XENVMC_XEN_CACHE    image cache (default /var/cache/xenvmc-testbed)
-#   XENVMC_XEN_TIMEOUT  seconds the QEMU machine may run (default 900); then it is killed and the
+#   XENVMC_XEN_TIMEOUT  seconds the QEMU machine may run (default 1080); then it is killed and the
 #                       report says which step hung
 #   XENVMC_XEN_TRX      also write a one-test .trx result file here (for test.sh)
 #   XENVMC_XEN_NO_BUILD=1  skip build.sh
@@ -13,7 +13,7 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 C=${XENVMC_XEN_CACHE:-/var/cache/xenvmc-testbed}
-TIMEOUT=${XENVMC_XEN_TIMEOUT:-900}
+TIMEOUT=${XENVMC_XEN_TIMEOUT:-1080}
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root" >&2; exit 2; }
 START=$SECONDS
 if [ -z "${XENVMC_XEN_LOCKED:-}" ]; then
