@@ -12,6 +12,8 @@ const string Help = """
       --interface NAME          TUN interface (default vmc0)
       --mtu N                   TUN MTU (default 65520)
       --ring-kib N              ring size per direction in KiB, 512 or 1024 (default 512)
+      --peer-timeout-ms N       a peer whose heartbeat stands still this long is gone (default 1500;
+                                raise it where vCPUs can be starved for seconds, e.g. under emulation)
       --status-socket NAME      status socket, '@name' for abstract (default @xenvmc-guest)
       --pid-file PATH           write our pid here
       --verbose                 debug logging
@@ -21,7 +23,7 @@ const string Help = """
 try
 {
     var cl = CommandLine.Parse(args,
-        ["--platform", "--xenbus", "--hypervisor", "--interface", "--mtu", "--ring-kib", "--status-socket", "--pid-file"],
+        ["--platform", "--xenbus", "--hypervisor", "--interface", "--mtu", "--ring-kib", "--peer-timeout-ms", "--status-socket", "--pid-file"],
         ["--verbose", "--help", "--version"]);
     if (cl.Has("--help"))
     {
@@ -40,6 +42,7 @@ try
         Interface = cl.Get("--interface", "vmc0"),
         Mtu = cl.GetInt("--mtu", 65520, 1280, 65535),
         RingBytes = cl.GetInt("--ring-kib", 512, 512, 1024) * 1024,
+        PeerTimeout = TimeSpan.FromMilliseconds(cl.GetInt("--peer-timeout-ms", 1500, 300, 600_000)),
         StatusSocket = cl.Get("--status-socket", GuestOptions.DefaultStatusSocket),
     };
     options.Validate();
