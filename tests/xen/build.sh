@@ -19,7 +19,8 @@ MIRROR=${MIRROR:-http://deb.debian.org/debian}
 export DEBIAN_FRONTEND=noninteractive DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 [ "$(id -u)" = 0 ] || { echo "build.sh: needs root" >&2; exit 2; }
 mkdir -p "$C/share"
-t() { local s=$SECONDS; "$@"; echo "[build] $((SECONDS - s)) s: $*" | cut -c1-150 >&2; }
+exec 3>&2
+t() { local s=$SECONDS rc=0; "$@" || rc=$?; echo "[build] $((SECONDS - s)) s: $*" | cut -c1-150 >&3; return $rc; }
 key() { sha256sum | cut -c1-16; }
 
 # ---- host packages ----
