@@ -83,6 +83,9 @@ t0=$SECONDS
 timeout 420 xl create /tmp/xa.cfg & pa=$!
 timeout 420 xl create /tmp/xb.cfg & pb=$!
 wait $pa; ca=$?; wait $pb; cb=$?
+# under emulation a vif backend sometimes misses libxl's 10 s hotplug window ("unable to add vif devices"): one more try
+[ $ca != 0 ] && { log "xl create xa failed ($ca): once more"; xl destroy xa 2>/dev/null; timeout 420 xl create /tmp/xa.cfg; ca=$?; }
+[ $cb != 0 ] && { log "xl create xb failed ($cb): once more"; xl destroy xb 2>/dev/null; timeout 420 xl create /tmp/xb.cfg; cb=$?; }
 A=$(xl domid xa 2>/dev/null); B=$(xl domid xb 2>/dev/null)
 check xl-create "$([ $ca = 0 ] && [ $cb = 0 ] && [ -n "$A" ] && [ -n "$B" ]; echo $?)" "xa=dom$A xb=dom$B rc=$ca/$cb in $((SECONDS - t0)) s"
 waitkey /local/domain/$A/data/boot 240; ra=$?
