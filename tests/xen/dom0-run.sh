@@ -50,6 +50,7 @@ waitkey() {
         [ "$(date +%s)" -ge "$end" ] && return 1
         timeout 10 xenstore-watch -n 2 "$1" >/dev/null 2>&1
     done
+    return 0 # not the status of the last (timed-out) watch
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
