@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using XenVmc.Tests.Support;
 
 namespace XenVmc.NetnsTests;
 

@@ -26,21 +26,7 @@ public sealed record Dom0Configuration(string? Store, string? PidFile, LogLevel 
 
     public static Dom0Configuration Load(CommandLine cl, IReadOnlyDictionary<string, string>? environment = null, string defaultFile = DefaultFile)
     {
-        var overrides = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (option, key) in CommandLineKeys)
-        {
-            if (cl.Get(option) is { } value)
-            {
-                overrides[key] = value;
-            }
-        }
-
-        if (cl.Has("--verbose"))
-        {
-            overrides["LogLevel"] = "Debug";
-        }
-
-        return From(DaemonConfiguration.Load(defaultFile, cl.Get("--config"), EnvironmentPrefix, overrides, Keys, environment));
+        return From(DaemonConfiguration.Load(cl, CommandLineKeys, defaultFile, EnvironmentPrefix, Keys, environment));
     }
 
     public static Dom0Configuration From(DaemonConfiguration config)

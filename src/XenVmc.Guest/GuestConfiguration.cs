@@ -32,21 +32,7 @@ public sealed record GuestConfiguration(GuestOptions Options, string Platform, s
     /// <summary>Reads and checks the configuration; a wrong value throws <see cref="ConfigurationException"/>.</summary>
     public static GuestConfiguration Load(CommandLine cl, IReadOnlyDictionary<string, string>? environment = null, string defaultFile = DefaultFile)
     {
-        var overrides = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (option, key) in CommandLineKeys)
-        {
-            if (cl.Get(option) is { } value)
-            {
-                overrides[key] = value;
-            }
-        }
-
-        if (cl.Has("--verbose"))
-        {
-            overrides["LogLevel"] = "Debug";
-        }
-
-        var config = DaemonConfiguration.Load(defaultFile, cl.Get("--config"), EnvironmentPrefix, overrides, Keys, environment);
+        var config = DaemonConfiguration.Load(cl, CommandLineKeys, defaultFile, EnvironmentPrefix, Keys, environment);
         return From(config);
     }
 

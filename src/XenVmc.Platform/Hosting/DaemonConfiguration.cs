@@ -22,6 +22,36 @@ public sealed class DaemonConfiguration
         Source = source;
     }
 
+    /// <summary>
+    /// Loads a daemon's configuration with its command line on top: each option in
+    /// <paramref name="optionKeys"/> that was given overrides its key, <c>--verbose</c> means
+    /// LogLevel Debug, and <c>--config PATH</c> names the file.
+    /// </summary>
+    public static DaemonConfiguration Load(
+        CommandLine cl,
+        IReadOnlyDictionary<string, string> optionKeys,
+        string defaultFile,
+        string envPrefix,
+        IReadOnlyCollection<string> knownSections,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var overrides = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (option, key) in optionKeys)
+        {
+            if (cl.Get(option) is { } value)
+            {
+                overrides[key] = value;
+            }
+        }
+
+        if (cl.Has("--verbose"))
+        {
+            overrides["LogLevel"] = "Debug";
+        }
+
+        return Load(defaultFile, cl.Get("--config"), envPrefix, overrides, knownSections, environment);
+    }
+
     /// <summary>The file the configuration was read from, or a note that none was.</summary>
     public string Source { get; }
 
