@@ -138,7 +138,10 @@ internal sealed partial class PeerLink
         await using var watch = await _context.Store.WatchAsync(peerNode, _context.NextToken(), ct).ConfigureAwait(false);
         ulong lastBeat = channel.Control.GetHeartbeat(channel.PeerSide);
         long lastChange = Environment.TickCount64;
-        var tick = TimeSpan.FromMilliseconds(Math.Max(50, _context.Options.PeerTimeout.TotalMilliseconds / 6));
+        // The live byte is looked at every tick whatever the heartbeat timeout: a peer that left
+        // (or whose mapping the hypervisor tore down) is seen within a quarter second even where a
+        // long timeout tolerates starved vCPUs.
+        var tick = TimeSpan.FromMilliseconds(Math.Clamp(_context.Options.PeerTimeout.TotalMilliseconds / 6, 50, 250));
         while (true)
         {
             await _context.WaitForEventAsync(watch, tick, ct).ConfigureAwait(false);
