@@ -1,4 +1,5 @@
 using System.Text.Json;
+using XenVmc.Sim;
 
 namespace XenVmc.NetnsTests;
 
@@ -18,7 +19,7 @@ internal static class Iperf
         }
         finally
         {
-            StopServer(pidFile);
+            IperfServer.Stop(pidFile);
         }
     }
 
@@ -28,32 +29,6 @@ internal static class Iperf
         string pidFile = Path.Combine(Path.GetTempPath(), $"xenvmc-netns-iperf3-{Guid.NewGuid():N}.pid");
         SimHost.ExecOk(server, "iperf3", "-s", "-1", "-D", "-p", "5201", "-I", pidFile);
         return pidFile;
-    }
-
-    /// <summary>
-    /// Stops the server <see cref="StartServer"/> started, by its own pid: never by name, which would
-    /// also kill other iperf3 processes on a shared machine.
-    /// </summary>
-    public static void StopServer(string pidFile)
-    {
-        try
-        {
-            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid)
-                && File.ReadAllText($"/proc/{pid}/comm").Trim() == "iperf3")
-            {
-                using var process = System.Diagnostics.Process.GetProcessById(pid);
-                process.Kill();
-                process.WaitForExit(2000);
-            }
-        }
-        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // Already gone (a one-shot server exits after its test).
-        }
-        finally
-        {
-            File.Delete(pidFile);
-        }
     }
 
     public static double ReceivedBitsPerSecond(JsonElement report) =>

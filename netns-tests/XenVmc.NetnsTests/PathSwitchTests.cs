@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Xunit.Abstractions;
+using XenVmc.Sim;
 
 namespace XenVmc.NetnsTests;
 
@@ -40,7 +41,7 @@ public sealed class PathSwitchTests(ITestOutputHelper output)
         finally
         {
             var (exit, text, error) = await client;
-            Iperf.StopServer(iperfPid);
+            IperfServer.Stop(iperfPid);
             var report = JsonDocument.Parse(text.Length > 0 ? text : "{}").RootElement;
             Assert.True(exit == 0 && !report.TryGetProperty("error", out _), $"iperf3 failed across the migration: {text}{error}");
             var intervals = report.GetProperty("intervals").EnumerateArray().Select(i => i.GetProperty("sum").GetProperty("bytes").GetInt64()).ToList();

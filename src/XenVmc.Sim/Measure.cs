@@ -36,30 +36,7 @@ internal static partial class Measure
         }
         finally
         {
-            StopServer(pidFile);
-        }
-    }
-
-    /// <summary>Stops our iperf3 server by its own pid, never by name (that would hit other users' iperf3).</summary>
-    private static void StopServer(string pidFile)
-    {
-        try
-        {
-            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid)
-                && File.ReadAllText($"/proc/{pid}/comm").Trim() == "iperf3")
-            {
-                using var process = System.Diagnostics.Process.GetProcessById(pid);
-                process.Kill();
-                process.WaitForExit(2000);
-            }
-        }
-        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // Already gone: a one-shot server exits after its test.
-        }
-        finally
-        {
-            File.Delete(pidFile);
+            IperfServer.Stop(pidFile);
         }
     }
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging.Abstractions;
 using XenVmc.Guest;
 using XenVmc.Guest.Channels;
@@ -11,6 +10,7 @@ using XenVmc.Packets;
 using XenVmc.Platform.Layout;
 using XenVmc.Rings;
 using XenVmc.Tests.Support;
+using XenVmc.Linux.Tests;
 
 namespace XenVmc.Tests.Guest;
 
@@ -51,7 +51,7 @@ public sealed class DataPathAllocationTests : IAsyncLifetime
         var low = _host.Own(await offering);
         var high = _host.Own(await accepting);
 
-        InNetns(() => Run(context, low, high));
+        NetnsThread.Run(() => Run(context, low, high), timeoutMs: 50_000);
     }
 
     private static void Run(GuestContext context, Channel low, Channel high)
@@ -190,25 +190,4 @@ public sealed class DataPathAllocationTests : IAsyncLifetime
         return VirtioNetHeader.Size + total;
     }
 
-    /// <summary>Runs <paramref name="body"/> on a thread in a fresh, empty network namespace.</summary>
-    private static void InNetns(Action body)
-    {
-        ExceptionDispatchInfo? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                NetNamespace.UnshareCurrentThread();
-                body();
-            }
-            catch (Exception e)
-            {
-                failure = ExceptionDispatchInfo.Capture(e);
-            }
-        })
-        { IsBackground = true, Name = "allocation test" };
-        thread.Start();
-        Assert.True(thread.Join(TimeSpan.FromSeconds(50)), "the test body did not finish in 50 s");
-        failure?.Throw();
-    }
 }
