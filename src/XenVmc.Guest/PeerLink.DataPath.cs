@@ -5,16 +5,33 @@ using XenVmc.Rings;
 
 namespace XenVmc.Guest;
 
+/// <summary>What became of a packet handed to <see cref="PeerLink.Transmit"/>.</summary>
+internal enum TransmitResult
+{
+    /// <summary>On the ring.</summary>
+    Sent,
+
+    /// <summary>Dropped and counted (not connected, too large, the peer broke the ring, or the ring stayed full).</summary>
+    Dropped,
+
+    /// <summary>The ring is full: the caller keeps the packet, waits for space and tries again, or gives up with <see cref="PeerLink.DropFull"/>.</summary>
+    Full,
+}
+
 internal sealed partial class PeerLink
 {
-    /// <summary>How long the TUN reader waits for ring space before it drops a packet for this peer.</summary>
-    private const int SpaceWaitMs = 10;
+    // Data thread only.
+    private bool _spaceTimedOut;
+    private volatile bool _receiveStopped;
+
+    /// <summary>The port the data thread polls for this link's events (null when not connected).</summary>
+    public Platform.IEventPort? ReceivePort => _channel?.Port;
 
     /// <summary>
     /// Puts one record (virtio-net header + packet, as read from the TUN) on the ring. Called by
-    /// the TUN reader thread only. Allocates nothing and takes no lock.
+    /// the data thread only. Allocates nothing and takes no lock.
     /// </summary>
-    public bool Transmit(ReadOnlySpan<byte> record, TunCounters tun)
+    public TransmitResult Transmit(ReadOnlySpan<byte> record, TunCounters tun)
     {
         Interlocked.Increment(ref _transmitters);
         try
@@ -23,19 +40,14 @@ internal sealed partial class PeerLink
             if (_closing || channel is null)
             {
                 tun.NotConnected++;
-                return false;
+                return TransmitResult.Dropped;
             }
 
             var producer = channel.Producer;
-            var status = producer.TryWrite(record, default);
-            if (status == RingWriteStatus.Full)
-            {
-                status = WaitForSpace(channel, record);
-            }
-
-            switch (status)
+            switch (producer.TryWrite(record, default))
             {
                 case RingWriteStatus.Written:
+                    _spaceTimedOut = false;
                     Counters.TxPackets++;
                     Counters.TxBytes += record.Length;
                     if (producer.ConsumerNeedsNotify())
@@ -44,16 +56,20 @@ internal sealed partial class PeerLink
                         channel.Port.Notify();
                     }
 
-                    return true;
-                case RingWriteStatus.Full:
+                    return TransmitResult.Sent;
+                case RingWriteStatus.Full when _spaceTimedOut:
+                    // The peer has already let a packet time out and taken nothing since: the
+                    // others' traffic does not wait for it again.
                     Counters.TxRingFull++;
-                    return false;
+                    return TransmitResult.Dropped;
+                case RingWriteStatus.Full:
+                    return TransmitResult.Full;
                 case RingWriteStatus.TooLarge:
                     Counters.TxTooLarge++;
-                    return false;
+                    return TransmitResult.Dropped;
                 default:
                     Fail(PeerViolation.TxConsumerIndex, "the peer corrupted the consumer index of our transmit ring");
-                    return false;
+                    return TransmitResult.Dropped;
             }
         }
         finally
@@ -62,30 +78,30 @@ internal sealed partial class PeerLink
         }
     }
 
-    /// <summary>
-    /// The ring is full: ask the peer for an event when it frees space, and wait briefly. A slow
-    /// peer costs its own packets, never more than <see cref="SpaceWaitMs"/> of the others'.
-    /// </summary>
-    private RingWriteStatus WaitForSpace(Channel channel, ReadOnlySpan<byte> record)
+    /// <summary>A packet waited <see cref="GuestDataPath.SpaceWaitMs"/> for ring space in vain: count it dropped.</summary>
+    public void DropFull()
     {
-        long deadline = Environment.TickCount64 + SpaceWaitMs;
-        var status = RingWriteStatus.Full;
-        while (status == RingWriteStatus.Full && !_closing)
+        Counters.TxRingFull++;
+        _spaceTimedOut = true;
+    }
+
+    /// <summary>
+    /// Before the data thread sleeps with a packet for this full ring: asks the peer for an event
+    /// when it frees space. False: do not sleep, try again now (space appeared, or the link is
+    /// closing and the retry drops the packet).
+    /// </summary>
+    public bool PrepareToWaitForSpace(int recordLength)
+    {
+        Interlocked.Increment(ref _transmitters);
+        try
         {
-            _spaceAvailable.Reset();
-            if (channel.Producer.PrepareToWaitForSpace(record.Length))
-            {
-                long left = deadline - Environment.TickCount64;
-                if (left < 0 || !_spaceAvailable.Wait((int)left))
-                {
-                    return channel.Producer.TryWrite(record, default);
-                }
-            }
-
-            status = channel.Producer.TryWrite(record, default);
+            var channel = _channel;
+            return !_closing && channel is not null && channel.Producer.PrepareToWaitForSpace(recordLength);
         }
-
-        return status;
+        finally
+        {
+            Interlocked.Decrement(ref _transmitters);
+        }
     }
 
     /// <summary>
@@ -103,7 +119,9 @@ internal sealed partial class PeerLink
     }
 
     /// <summary>
-    /// The receive thread: drain the ring into the TUN, sleep on the event channel when empty.
+    /// The data thread's turn at this link: takes up to <paramref name="max"/> records from the
+    /// receive ring into the TUN; returns how many. A peer that breaks the protocol is failed and
+    /// its ring is not read again (the control loop closes the channel).
     /// </summary>
     /// <remarks>
     /// The peer can rewrite shared memory at any moment, so a record's headers are copied into a
@@ -111,25 +129,25 @@ internal sealed partial class PeerLink
     /// payload after them is handed to the kernel straight from shared memory (one writev), so a
     /// peer changing it can hurt only its own packet, never the addresses we checked.
     /// </remarks>
-    private void ReceiveLoop()
+    internal int ReceiveBatch(byte[] buffer, int max)
     {
-        var channel = _channel!;
-        var consumer = channel.Consumer;
-        byte[] buffer = GC.AllocateUninitializedArray<byte>(ChannelNodes.MaxRecordPayload, pinned: true);
-        while (true)
+        var channel = _channel;
+        if (_receiveStopped || channel is null)
+        {
+            return 0;
+        }
+
+        int taken = 0;
+        while (taken < max)
         {
             var status = ReceiveOne(channel, buffer, out bool delivered);
             if (status == RingReadStatus.Record)
             {
+                taken++;
                 if (!delivered)
                 {
-                    // Nothing more from this peer reaches the TUN; the control loop closes the channel.
-                    return;
-                }
-
-                if (_stopReceiver)
-                {
-                    Counters.RxDrainedAtClose++;
+                    _receiveStopped = true;
+                    break;
                 }
 
                 continue;
@@ -137,28 +155,62 @@ internal sealed partial class PeerLink
 
             if (status == RingReadStatus.PeerCorrupt)
             {
-                var fault = consumer.Fault;
-                Fail(PeerViolations.FromRingFault(fault), $"the peer wrote an impossible value into our receive ring ({fault})");
-                return;
+                FailCorruptRing(channel);
+                _receiveStopped = true;
             }
 
-            // Empty. Anything the transmit side waits for may have arrived with the last event.
-            _spaceAvailable.Set();
-            if (_stopReceiver)
-            {
-                return;
-            }
-
-            if (!consumer.PrepareToSleep())
-            {
-                continue;
-            }
-
-            if (channel.Port.Wait(100))
-            {
-                _spaceAvailable.Set();
-            }
+            break;
         }
+
+        return taken;
+    }
+
+    /// <summary>
+    /// Before the data thread sleeps: arms the peer's notification for this ring. False: records
+    /// arrived meanwhile (or the peer is corrupt), do not sleep.
+    /// </summary>
+    internal bool PrepareToSleep()
+    {
+        var channel = _channel;
+        return _receiveStopped || channel is null || channel.Consumer.PrepareToSleep();
+    }
+
+    /// <summary>
+    /// At close, once the data thread has given the ring back: what the peer put on it before the
+    /// route went is delivered, bounded by one ring's worth so a peer that keeps writing cannot
+    /// hold the close.
+    /// </summary>
+    private void DrainAtClose(Channel channel)
+    {
+        if (_receiveStopped)
+        {
+            return;
+        }
+
+        byte[] buffer = GC.AllocateUninitializedArray<byte>(ChannelNodes.MaxRecordPayload);
+        for (int left = channel.Consumer.Capacity / 8; left > 0; left--)
+        {
+            var status = ReceiveOne(channel, buffer, out bool delivered);
+            if (status == RingReadStatus.PeerCorrupt)
+            {
+                FailCorruptRing(channel);
+            }
+
+            if (status != RingReadStatus.Record || !delivered)
+            {
+                break;
+            }
+
+            Counters.RxDrainedAtClose++;
+        }
+
+        _receiveStopped = true;
+    }
+
+    private void FailCorruptRing(Channel channel)
+    {
+        var fault = channel.Consumer.Fault;
+        Fail(PeerViolations.FromRingFault(fault), $"the peer wrote an impossible value into our receive ring ({fault})");
     }
 
     /// <summary>
@@ -186,12 +238,13 @@ internal sealed partial class PeerLink
 
     /// <summary>
     /// For tests of the per-packet path only: carry packets over <paramref name="channel"/> as if
-    /// connected, without the control loop, the receive thread, routes or XenStore.
+    /// connected, without the control loop, the data thread, routes or XenStore.
     /// </summary>
     internal void AttachForTest(Channel channel)
     {
         _channel = channel;
         _closing = false;
+        _receiveStopped = false;
     }
 
     /// <summary>Bytes of each record copied privately before checking: any IPv4/IPv6 header chain a real stack sends, plus TCP's.</summary>

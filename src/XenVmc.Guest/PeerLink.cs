@@ -12,25 +12,22 @@ namespace XenVmc.Guest;
 /// </summary>
 /// <remarks>
 /// Design: the control path runs as one async loop per peer (<see cref="RunAsync"/>). The data
-/// path has two threads touching a link: the daemon's single TUN reader calls
-/// <see cref="Transmit"/> (the only producer on our transmit ring), and the link's own receive
-/// thread is the only consumer of the receive ring. Teardown order is the design's "route first,
-/// channel second": the kernel route goes, the link leaves the lookup table, transmitters in
-/// flight are waited out, the receive ring is drained into the TUN, and only then are the pages
-/// unmapped.
+/// path is the daemon's single data thread (<see cref="GuestDataPath"/>): it calls
+/// <see cref="Transmit"/> (the only producer on our transmit ring) and, while the link is in its
+/// receive set, <see cref="ReceiveBatch"/> (the only consumer of the receive ring). Teardown order
+/// is the design's "route first, channel second": the kernel route goes, the link leaves the
+/// lookup table, transmitters in flight are waited out, the data thread gives the receive ring
+/// back, the ring is drained into the TUN, and only then are the pages unmapped.
 /// </remarks>
 internal sealed partial class PeerLink
 {
     private readonly GuestContext _context;
     private readonly GuestDataPath _dataPath;
     private Channel? _channel;
-    private Thread? _receiver;
-    private volatile bool _stopReceiver;
     private string? _failure;
     private volatile bool _violated;
     private int _transmitters;
     private volatile bool _closing = true;
-    private readonly ManualResetEventSlim _spaceAvailable = new(false);
 
     /// <summary>The longest wait between attempts to (re)connect; also the quarantine after a violation.</summary>
     private const int MaxRetryDelayMs = 5000;
@@ -116,12 +113,14 @@ internal sealed partial class PeerLink
     {
         var channel = _channel!;
         Volatile.Write(ref _failure, null);
-        _stopReceiver = false;
-        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"xenvmc rx {Peer}" };
-        _receiver.Start();
+        _receiveStopped = false;
+        _spaceTimedOut = false;
         _closing = false;
         _dataPath.Publish(this);
         _dataPath.Routes.Install(Entry.Addresses);
+
+        // Only now: the kernel's reverse-path filter drops what we deliver before the route exists.
+        _dataPath.StartReceiving(this);
         State = "connected";
         ConnectedSince = DateTimeOffset.UtcNow;
         _context.Log.PeerConnected(Peer, Side.ToString().ToLowerInvariant(), Entry.AddressText, _context.Options.Interface);
@@ -188,16 +187,21 @@ internal sealed partial class PeerLink
             _dataPath.Routes.Remove(Entry.Addresses);
             _dataPath.Withdraw(this);
             _closing = true;
+
+            // Full fence: _closing is visible before _transmitters is read (Transmit increments,
+            // a full fence, before it reads _closing), so no transmitter is missed.
+            Interlocked.MemoryBarrier();
             while (Volatile.Read(ref _transmitters) != 0)
             {
                 Thread.Yield();
             }
         }
 
-        _stopReceiver = true;
-        channel.Port.Notify();
-        _receiver?.Join();
-        _receiver = null;
+        if (_dataPath.StopReceiving(this))
+        {
+            DrainAtClose(channel);
+        }
+
         if (wasConnected)
         {
             Counters.TxUnconsumedAtClose += channel.Producer.CountUnconsumed();

@@ -5,27 +5,32 @@ using XenVmc.Packets;
 namespace XenVmc.Guest.DataPath;
 
 /// <summary>
-/// The TUN side of the guest daemon: one thread reads packets the kernel routed into the TUN
-/// and hands each to the link of the peer owning its destination; links write what they
-/// receive back into the TUN.
+/// The guest's data path: one thread moves packets the kernel routed into the TUN onto the ring
+/// of the peer owning their destination, and records from every connected peer's receive ring
+/// back into the TUN.
 /// </summary>
 /// <remarks>
-/// Design: the destination lookup table is an immutable dictionary swapped whole under a lock
-/// held only by the control path; the reader thread takes one volatile read per packet and no
-/// lock. Local addresses (for checking what peers send us) are refreshed the same way.
-/// Writes into the TUN come from several receive threads; a TUN write is one syscall per packet
-/// and the kernel serializes them.
+/// Design: one data thread per daemon serves the TUN descriptor and every peer's event-channel
+/// descriptor from one poll loop (see GuestDataPath.Loop.cs). A round trip through two
+/// daemons then wakes at most one thread per daemon and direction, and a busy thread drains
+/// both directions without sleeping in between. The destination lookup table and the set of
+/// receiving links are immutable and swapped whole under a lock held only by the control path;
+/// the data thread takes one volatile read of each per pass and no lock. Local addresses (for
+/// checking what peers send us) are refreshed the same way. The control path hands a link's
+/// receive ring back (to drain it at close) only after the data thread has finished the pass
+/// that might still have used it (<see cref="StopReceiving"/>).
 /// </remarks>
-internal sealed class GuestDataPath : IDisposable
+internal sealed partial class GuestDataPath : IDisposable
 {
-    /// <summary>An idle reader still wakes this often, so its heartbeat shows it is alive.</summary>
+    /// <summary>An idle data thread still wakes this often, so its heartbeat shows it is alive.</summary>
     private const int ReaderIdleWakeMs = 1000;
 
     private readonly TunDevice _tun;
     private readonly GuestLog _log;
     private readonly Lock _lock = new();
-    private readonly EventFd _stop = EventFd.Create(nonBlocking: true);
+    private readonly EventFd _wake = EventFd.Create(nonBlocking: true);
     private Dictionary<IpKey, PeerLink> _byDestination = [];
+    private PeerLink[] _receivers = [];
     private HashSet<IpKey> _localAddresses = [];
     private Thread? _reader;
     private volatile bool _stopping;
@@ -45,14 +50,14 @@ internal sealed class GuestDataPath : IDisposable
 
     public string InterfaceName => _tun.Name;
 
-    /// <summary>Advances on every pass of the TUN reader, at least once a second while idle: what the watchdog checks.</summary>
+    /// <summary>Advances on every pass of the data thread, at least once a second while idle: what the watchdog checks.</summary>
     public long Heartbeat => Volatile.Read(ref _heartbeat);
 
     public bool ReaderAlive => _reader?.IsAlive == true;
 
     public void Start()
     {
-        _reader = new Thread(ReadLoop) { IsBackground = true, Name = "xenvmc tun reader" };
+        _reader = new Thread(DataLoop) { IsBackground = true, Name = $"xenvmc data {_tun.Name}" };
         _reader.Start();
     }
 
@@ -68,6 +73,54 @@ internal sealed class GuestDataPath : IDisposable
 
             Volatile.Write(ref _byDestination, next);
         }
+    }
+
+    /// <summary>
+    /// Hands <paramref name="link"/>'s receive ring to the data thread. Called once the link's
+    /// routes are installed: the kernel's reverse-path filter drops packets from a peer whose
+    /// route does not exist yet.
+    /// </summary>
+    public void StartReceiving(PeerLink link)
+    {
+        lock (_lock)
+        {
+            if (Array.IndexOf(_receivers, link) < 0)
+            {
+                Interlocked.Exchange(ref _receivers, [.. _receivers, link]);
+            }
+        }
+
+        _wake.Signal(1);
+    }
+
+    /// <summary>
+    /// Takes <paramref name="link"/>'s receive ring back from the data thread: on return the
+    /// thread no longer touches it (it has finished every pass that might have), so the caller
+    /// may drain it and unmap it. False when the link was not receiving.
+    /// </summary>
+    public bool StopReceiving(PeerLink link)
+    {
+        lock (_lock)
+        {
+            if (Array.IndexOf(_receivers, link) < 0)
+            {
+                return false;
+            }
+
+            // A full fence (Interlocked.Exchange): the new set is visible before the pass counter
+            // is read below, so every pass numbered after that reading uses the new set; the pass
+            // in progress (the one that may still use the old set) ends before the counter moves.
+            Interlocked.Exchange(ref _receivers, [.. _receivers.Where(l => l != link)]);
+        }
+
+        long pass = Volatile.Read(ref _heartbeat);
+        _wake.Signal(1);
+        while (Volatile.Read(ref _heartbeat) == pass && _reader is { IsAlive: true } && !_stopping)
+        {
+            Thread.Sleep(1);
+        }
+
+        return true;
     }
 
     public void Withdraw(PeerLink link)
@@ -120,79 +173,11 @@ internal sealed class GuestDataPath : IDisposable
         }
     }
 
-    private void ReadLoop()
-    {
-        byte[] buffer = GC.AllocateUninitializedArray<byte>(VirtioNetHeader.Size + 65535 + 1, pinned: true);
-        Span<PollEntry> entries = [new PollEntry(_tun.Handle, Poll.POLLIN), new PollEntry(_stop.Handle, Poll.POLLIN)];
-        Span<short> revents = stackalloc short[2];
-        while (!_stopping)
-        {
-            Volatile.Write(ref _heartbeat, _heartbeat + 1);
-            if (!ReadAndForward(buffer))
-            {
-                Poll.Wait(entries, revents, ReaderIdleWakeMs);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Reads one packet from the (non-blocking) TUN and hands it to its peer's link; false when
-    /// none is queued or the read failed. The per-packet transmit path: allocates nothing (a test
-    /// proves it).
-    /// </summary>
-    internal bool ReadAndForward(byte[] buffer)
-    {
-        int length;
-        try
-        {
-            length = _tun.Read(buffer);
-        }
-        catch (LinuxException)
-        {
-            Counters.ReadErrors++;
-            return false;
-        }
-
-        if (length < 0)
-        {
-            return false;
-        }
-
-        Forward(buffer.AsSpan(0, length));
-        return true;
-    }
-
-    private void Forward(ReadOnlySpan<byte> record)
-    {
-        Counters.ReadPackets++;
-        Counters.ReadBytes += record.Length;
-        if (record.Length <= VirtioNetHeader.Size)
-        {
-            Counters.Malformed[(int)PacketDropReason.Truncated]++;
-            return;
-        }
-
-        var reason = PacketParser.TryParse(record[VirtioNetHeader.Size..], out var info);
-        if (reason != PacketDropReason.None)
-        {
-            Counters.Malformed[(int)reason]++;
-            return;
-        }
-
-        if (!Volatile.Read(ref _byDestination).TryGetValue(info.Destination, out var link))
-        {
-            Counters.NoPeer++;
-            return;
-        }
-
-        link.Transmit(record, Counters);
-    }
-
     public void Dispose()
     {
         _stopping = true;
-        _stop.Signal(1);
+        _wake.Signal(1);
         _reader?.Join();
-        _stop.Dispose();
+        _wake.Dispose();
     }
 }

@@ -16,8 +16,8 @@ namespace XenVmc.Tests.Guest;
 
 /// <summary>
 /// The per-packet path allocates nothing: a real TUN in a private network namespace, a real
-/// channel on the simulated host, and the daemon's own per-packet methods (TUN read → parse →
-/// ring, and ring → check → TUN writev) run many times on one thread between two readings of
+/// channel on the simulated host, and the data thread's own pass (TUN read → parse → ring, and
+/// ring → check → TUN writev) run many times on one thread between two readings of
 /// <see cref="GC.GetAllocatedBytesForCurrentThread"/>. Needs root (CAP_NET_ADMIN), as CI has.
 /// </summary>
 public sealed class DataPathAllocationTests : IAsyncLifetime
@@ -67,6 +67,7 @@ public sealed class DataPathAllocationTests : IAsyncLifetime
         var link = new PeerLink(context, dataPath, new PeerTableEntry(2, [Peer], ""));
         link.AttachForTest(low);
         dataPath.Publish(link);
+        dataPath.StartReceiving(link);
 
         using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         sender.Bind(new IPEndPoint(Local, 0));
@@ -93,14 +94,14 @@ public sealed class DataPathAllocationTests : IAsyncLifetime
                 sender.SendTo(payload.AsSpan(0, 1 + ((round * 200 + i) * 37 % payload.Length)), SocketFlags.None, new IPEndPoint(Peer, 9));
             }
 
+            long readBefore = dataPath.Counters.ReadPackets;
             long before = GC.GetAllocatedBytesForCurrentThread();
-            long n = 0;
-            while (dataPath.ReadAndForward(tunBuffer))
+            while (dataPath.RunPass(tunBuffer, rxBuffer))
             {
-                n++;
             }
 
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            long n = dataPath.Counters.ReadPackets - readBefore;
             while (high.Consumer.TryRead(out _) == RingReadStatus.Record)
             {
                 ringRecords += measured ? 1 : 0;
@@ -121,14 +122,14 @@ public sealed class DataPathAllocationTests : IAsyncLifetime
                 queued++;
             }
 
+            long receivedBefore = link.Counters.RxPackets;
             long rxBefore = GC.GetAllocatedBytesForCurrentThread();
-            long m = 0;
-            while (link.ReceiveOne(low, rxBuffer, out _) == RingReadStatus.Record)
+            while (dataPath.RunPass(tunBuffer, rxBuffer))
             {
-                m++;
             }
 
             long rxAfter = GC.GetAllocatedBytesForCurrentThread() - rxBefore;
+            long m = link.Counters.RxPackets - receivedBefore;
             Assert.Equal(queued, m);
             int got;
             while ((got = TryReceive(receiver, sink)) >= 0)

@@ -1,0 +1,212 @@
+using XenVmc.Linux;
+using XenVmc.Packets;
+using XenVmc.Platform;
+
+namespace XenVmc.Guest.DataPath;
+
+/// <summary>The data thread: one poll loop over the TUN and every receiving peer's event channel.</summary>
+/// <remarks>
+/// Design: a pass takes up to <see cref="RxBatch"/> records from each receive ring into the TUN
+/// and up to <see cref="TxBatch"/> packets from the TUN onto the rings. Passes repeat while
+/// they find work; only a pass that found nothing prepares to sleep (each ring's
+/// "consumer sleeping" flag, re-checked behind a fence, so peers notify only a sleeping thread)
+/// and polls. A packet whose ring is full is kept (<see cref="_pending"/>): the TUN is left
+/// unread meanwhile (the kernel queues for us) while the receive rings are still served, so two
+/// daemons waiting for each other's space cannot stall each other; after
+/// <see cref="SpaceWaitMs"/> the packet is dropped and the TUN read again, so a slow peer stalls
+/// the others for at most that long.
+/// </remarks>
+internal sealed partial class GuestDataPath
+{
+    /// <summary>Packets read from the TUN per pass before the receive rings get their turn.</summary>
+    private const int TxBatch = 64;
+
+    /// <summary>Records taken from one peer's ring per pass before the next peer and the TUN get their turn.</summary>
+    private const int RxBatch = 64;
+
+    /// <summary>How long a packet waits for space in a full ring before it is dropped.</summary>
+    internal const int SpaceWaitMs = 10;
+
+    // Owned by the data thread (and by tests driving RunPass without it).
+    private PeerLink? _pending;
+    private int _pendingLength;
+    private long _pendingDeadline;
+
+    private void DataLoop()
+    {
+        byte[] tunBuffer = GC.AllocateUninitializedArray<byte>(TunDevice.MaxPacketSize + 1, pinned: true);
+        byte[] rxBuffer = GC.AllocateUninitializedArray<byte>(Channels.ChannelNodes.MaxRecordPayload, pinned: true);
+        PeerLink[]? polled = null;
+        PollEntry[] entries = [];
+        IEventPort?[] ports = [];
+        short[] revents = [];
+        while (!_stopping)
+        {
+            // Interlocked: StopReceiving relies on the set read below coming after this store.
+            Interlocked.Increment(ref _heartbeat);
+            var links = Volatile.Read(ref _receivers);
+            if (!ReferenceEquals(links, polled))
+            {
+                // Only when a peer connects or leaves: the descriptors to poll, TUN and wake first.
+                polled = links;
+                ports = [.. links.Select(l => l.ReceivePort)];
+                entries = new PollEntry[2 + links.Length];
+                entries[1] = new PollEntry(_wake.Handle, Poll.POLLIN);
+                for (int i = 0; i < ports.Length; i++)
+                {
+                    entries[2 + i] = ports[i] is { } port ? new PollEntry(port.WaitHandle, Poll.POLLIN) : new PollEntry(_wake.Handle, 0);
+                }
+
+                revents = new short[entries.Length];
+            }
+
+            if (!RunPass(links, tunBuffer, rxBuffer))
+            {
+                Sleep(links, ports, entries, revents);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One pass over every receiving link and the TUN; true when it moved or dropped anything (so
+    /// another pass is due before sleeping). The per-packet path in both directions: allocates
+    /// nothing (a test proves it).
+    /// </summary>
+    internal bool RunPass(byte[] tunBuffer, byte[] rxBuffer) => RunPass(Volatile.Read(ref _receivers), tunBuffer, rxBuffer);
+
+    private bool RunPass(PeerLink[] links, byte[] tunBuffer, byte[] rxBuffer)
+    {
+        bool busy = false;
+        foreach (var link in links)
+        {
+            busy |= link.ReceiveBatch(rxBuffer, RxBatch) > 0;
+        }
+
+        return TransmitBatch(tunBuffer) | busy;
+    }
+
+    private bool TransmitBatch(byte[] buffer)
+    {
+        bool busy = false;
+        if (_pending is { } waiting)
+        {
+            var result = waiting.Transmit(buffer.AsSpan(0, _pendingLength), Counters);
+            if (result == TransmitResult.Full)
+            {
+                if (Environment.TickCount64 < _pendingDeadline)
+                {
+                    return false;
+                }
+
+                waiting.DropFull();
+            }
+
+            _pending = null;
+            busy = true;
+        }
+
+        for (int i = 0; i < TxBatch; i++)
+        {
+            int length;
+            try
+            {
+                length = _tun.Read(buffer);
+            }
+            catch (LinuxException)
+            {
+                Counters.ReadErrors++;
+                return true;
+            }
+
+            if (length < 0)
+            {
+                return busy;
+            }
+
+            busy = true;
+            if (Forward(buffer.AsSpan(0, length)) is { } full)
+            {
+                _pending = full;
+                _pendingLength = length;
+                _pendingDeadline = Environment.TickCount64 + SpaceWaitMs;
+                return true;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Hands one packet read from the TUN to its peer's link; returns the link when its ring is full.</summary>
+    private PeerLink? Forward(ReadOnlySpan<byte> record)
+    {
+        Counters.ReadPackets++;
+        Counters.ReadBytes += record.Length;
+        if (record.Length <= VirtioNetHeader.Size)
+        {
+            Counters.Malformed[(int)PacketDropReason.Truncated]++;
+            return null;
+        }
+
+        var reason = PacketParser.TryParse(record[VirtioNetHeader.Size..], out var info);
+        if (reason != PacketDropReason.None)
+        {
+            Counters.Malformed[(int)reason]++;
+            return null;
+        }
+
+        if (!Volatile.Read(ref _byDestination).TryGetValue(info.Destination, out var link))
+        {
+            Counters.NoPeer++;
+            return null;
+        }
+
+        return link.Transmit(record, Counters) == TransmitResult.Full ? link : null;
+    }
+
+    /// <summary>Nothing to do: arm every ring's wakeup, then poll until a peer, the TUN or the control path wakes us.</summary>
+    private void Sleep(PeerLink[] links, IEventPort?[] ports, PollEntry[] entries, short[] revents)
+    {
+        foreach (var link in links)
+        {
+            if (!link.PrepareToSleep())
+            {
+                return;
+            }
+        }
+
+        int timeout = ReaderIdleWakeMs;
+        short tunEvents = Poll.POLLIN;
+        if (_pending is { } waiting)
+        {
+            if (!waiting.PrepareToWaitForSpace(_pendingLength))
+            {
+                return;
+            }
+
+            // The TUN stays unread while a packet waits for space; only the rings and the clock wake us.
+            timeout = (int)Math.Clamp(_pendingDeadline - Environment.TickCount64, 0, SpaceWaitMs);
+            tunEvents = 0;
+        }
+
+        entries[0] = new PollEntry(_tun.Handle, tunEvents);
+        if (Poll.Wait(entries, revents, timeout) == 0)
+        {
+            return;
+        }
+
+        if (revents[1] != 0)
+        {
+            _wake.Consume();
+        }
+
+        // Every ready port is consumed, even one whose link stopped receiving: a pending event
+        // left there would keep poll returning at once.
+        for (int i = 0; i < ports.Length; i++)
+        {
+            if (revents[2 + i] != 0)
+            {
+                ports[i]?.TryConsume();
+            }
+        }
+    }
+}
