@@ -3,8 +3,9 @@ using XenVmc.Packets;
 namespace XenVmc.Guest.DataPath;
 
 /// <summary>
-/// Counters of one peer link. Transmit fields are written by the TUN reader thread only, receive
-/// fields by the link's receive thread only; readers (status requests) take Volatile snapshots.
+/// Counters of one peer link. Written by the daemon's data thread only, except what the control
+/// path writes at close once the data thread has let go of the link (the drain, the unconsumed
+/// count); readers (status requests) take Volatile snapshots.
 /// </summary>
 internal sealed class PeerCounters
 {
