@@ -23,11 +23,12 @@ public sealed record GuestConfiguration(GuestOptions Options, string Platform, s
         ["--ring-kib"] = "RingKiB",
         ["--status-socket"] = "StatusSocket",
         ["--peer-timeout-ms"] = "PeerTimeoutMs",
+        ["--poll-us"] = "PollUs",
         ["--pid-file"] = "PidFile",
         ["--log-level"] = "LogLevel",
     };
 
-    public static readonly string[] Keys = ["Platform", "Xenbus", "Hypervisor", "Interface", "Mtu", "RingKiB", "StatusSocket", "PeerTimeoutMs", "PidFile", "LogLevel"];
+    public static readonly string[] Keys = ["Platform", "Xenbus", "Hypervisor", "Interface", "Mtu", "RingKiB", "StatusSocket", "PeerTimeoutMs", "PollUs", "PidFile", "LogLevel"];
 
     /// <summary>Reads and checks the configuration; a wrong value throws <see cref="ConfigurationException"/>.</summary>
     public static GuestConfiguration Load(CommandLine cl, IReadOnlyDictionary<string, string>? environment = null, string defaultFile = DefaultFile)
@@ -63,6 +64,7 @@ public sealed record GuestConfiguration(GuestOptions Options, string Platform, s
             RingBytes = ringKib * 1024,
             StatusSocket = statusSocket,
             PeerTimeout = TimeSpan.FromMilliseconds(config.GetInt("PeerTimeoutMs", 1500, 100, 60_000)),
+            PollMicroseconds = config.GetInt("PollUs", GuestOptions.DefaultPollMicroseconds, 0, GuestOptions.MaxPollMicroseconds),
         };
         string platform = config.GetChoice("Platform", "auto", "auto", "xen", "sim");
         string? xenbus = config.GetString("Xenbus");

@@ -61,7 +61,7 @@ public sealed partial class GuestDaemon
             log.FlushedRoutes(flushed, options.RouteProtocol);
         }
 
-        using var dataPath = new GuestDataPath(tun, routes, log);
+        using var dataPath = new GuestDataPath(tun, routes, log) { PollMicroseconds = options.PollMicroseconds };
         dataPath.SetLocalAddresses(routes.RefreshOwnAddresses());
         dataPath.Start();
         log.Started(tun.Name, tun.VnetHeader, tun.UdpSegmentationOffload, options.Mtu);

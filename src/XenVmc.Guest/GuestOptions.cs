@@ -21,10 +21,18 @@ public sealed record GuestOptions
     /// <summary>A peer whose heartbeat stands still this long is considered gone.</summary>
     public TimeSpan PeerTimeout { get; init; } = TimeSpan.FromSeconds(1.5);
 
+    /// <summary>
+    /// After its last packet the data thread keeps polling this long (yielding the CPU between
+    /// passes) before it sleeps: a reply that comes back within it costs no wake-up. 0 disables.
+    /// </summary>
+    public int PollMicroseconds { get; init; } = DefaultPollMicroseconds;
+
     public const byte RouteProtocolNumber = 86;
     public const string DefaultStatusSocket = "@xenvmc-guest";
     public const int MinRingBytes = 512 * 1024; // a record (64 KiB packet) may take at most a quarter of the ring
     public const int MaxRingBytes = 1024 * 1024;
+    public const int DefaultPollMicroseconds = 50;
+    public const int MaxPollMicroseconds = 1000;
 
     public void Validate()
     {
@@ -41,6 +49,11 @@ public sealed record GuestOptions
         if (RingBytes < MinRingBytes || RingBytes > MaxRingBytes || (RingBytes & (RingBytes - 1)) != 0)
         {
             throw new ArgumentException($"ring size {RingBytes}: a power of two from {MinRingBytes} to {MaxRingBytes} bytes");
+        }
+
+        if (PollMicroseconds is < 0 or > MaxPollMicroseconds)
+        {
+            throw new ArgumentException($"poll time {PollMicroseconds} µs: allowed 0 to {MaxPollMicroseconds}");
         }
 
         if (RouteProtocol < 5)

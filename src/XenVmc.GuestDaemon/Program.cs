@@ -14,6 +14,8 @@ const string Help = """
       --ring-kib N              ring size per direction in KiB, 512 or 1024 (default 512)   [RingKiB]
       --status-socket NAME      status socket, '@name' abstract or a path (default @xenvmc-guest) [StatusSocket]
       --peer-timeout-ms N       a peer silent this long is gone, 100 to 60000 (default 1500) [PeerTimeoutMs]
+      --poll-us N               keep polling this long after traffic before sleeping,
+                                0 to 1000 (default 50; 0: sleep at once)                    [PollUs]
       --pid-file PATH           write our pid here                                          [PidFile]
       --log-level LEVEL         Trace, Debug, Information, Warning, Error, Critical         [LogLevel]
       --verbose                 the same as --log-level Debug

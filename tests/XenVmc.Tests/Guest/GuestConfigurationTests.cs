@@ -45,7 +45,7 @@ public sealed class GuestConfigurationTests : IDisposable
         string json = """
             { // comments are allowed
               "Interface": "xvmc0", "Mtu": 9000, "RingKiB": 1024, "StatusSocket": "/run/xenvmc/status",
-              "PeerTimeoutMs": 3000, "LogLevel": "warning", "PidFile": "/run/xenvmc-guest.pid"
+              "PeerTimeoutMs": 3000, "PollUs": 0, "LogLevel": "warning", "PidFile": "/run/xenvmc-guest.pid"
             }
             """;
         var fromFile = Load(json);
@@ -54,6 +54,7 @@ public sealed class GuestConfigurationTests : IDisposable
         Assert.Equal(1024 * 1024, fromFile.Options.RingBytes);
         Assert.Equal("/run/xenvmc/status", fromFile.Options.StatusSocket);
         Assert.Equal(TimeSpan.FromSeconds(3), fromFile.Options.PeerTimeout);
+        Assert.Equal(0, fromFile.Options.PollMicroseconds);
         Assert.Equal(LogLevel.Warning, fromFile.LogLevel);
         Assert.Equal("/run/xenvmc-guest.pid", fromFile.PidFile);
 
@@ -88,6 +89,7 @@ public sealed class GuestConfigurationTests : IDisposable
     [InlineData("""{ "LogLevel": "loud" }""", "option LogLevel: 'loud'", "Trace, Debug, Information")]
     [InlineData("""{ "PidFile": "guest.pid" }""", "option PidFile: 'guest.pid'", "absolute path")]
     [InlineData("""{ "PeerTimeoutMs": 10 }""", "option PeerTimeoutMs: '10'", "100 to 60000")]
+    [InlineData("""{ "PollUs": 5000 }""", "option PollUs: '5000'", "0 to 1000")]
     [InlineData("""{ "Mut": 9000 }""", "option Mut", "allowed options: Platform")]
     [InlineData("""{ "Mtu": 9000 """, "not valid JSON", "line 1")]
     [InlineData("""[ 1, 2 ]""", "top level must be a JSON object", "guest.json")]
