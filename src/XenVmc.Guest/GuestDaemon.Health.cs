@@ -4,14 +4,14 @@ namespace XenVmc.Guest;
 
 public sealed partial class GuestDaemon
 {
-    /// <summary>How long the TUN reader may go without a pass before the watchdog stops being fed.</summary>
+    /// <summary>How long the data thread may go without a pass before the watchdog stops being fed.</summary>
     internal static readonly TimeSpan ReaderStallLimit = TimeSpan.FromSeconds(5);
 
     private long _lastHeartbeat = -1;
     private long _lastProgressTicks = Environment.TickCount64;
 
     /// <summary>
-    /// Null while the data path works: the TUN reader thread is alive and has made a pass since
+    /// Null while the data path works: the data thread (TUN and rings) is alive and has made a pass since
     /// the last check (it wakes at least once a second even when idle, so an idle reader passes
     /// and a wedged one does not). Called by the service monitor every half watchdog interval.
     /// </summary>
@@ -19,7 +19,7 @@ public sealed partial class GuestDaemon
     {
         if (!_dataPath.ReaderAlive)
         {
-            return $"the {_dataPath.InterfaceName} reader thread has ended";
+            return $"the {_dataPath.InterfaceName} data thread has ended";
         }
 
         long beat = _dataPath.Heartbeat;
@@ -33,7 +33,7 @@ public sealed partial class GuestDaemon
 
         long stalled = now - _lastProgressTicks;
         return stalled > ReaderStallLimit.TotalMilliseconds
-            ? string.Create(CultureInfo.InvariantCulture, $"the {_dataPath.InterfaceName} reader made no progress for {stalled / 1000.0:0.#} s")
+            ? string.Create(CultureInfo.InvariantCulture, $"the {_dataPath.InterfaceName} data thread made no progress for {stalled / 1000.0:0.#} s")
             : null;
     }
 
