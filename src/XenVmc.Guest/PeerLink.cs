@@ -91,7 +91,8 @@ internal sealed partial class PeerLink
                 await DisconnectAsync(reason).ConfigureAwait(false);
             }
 
-            if (_violated)
+            bool quarantine = _violated;
+            if (quarantine)
             {
                 // A peer that broke the protocol waits out the longest delay before we trust it
                 // with a channel again; its traffic takes eth0 meanwhile.
@@ -101,7 +102,7 @@ internal sealed partial class PeerLink
 
             try
             {
-                await Task.Delay(delay, ct).ConfigureAwait(false);
+                await PauseAsync(delay, quarantine, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -112,16 +113,53 @@ internal sealed partial class PeerLink
         }
     }
 
+    /// <summary>
+    /// Waits before the next attempt. The high side goes again as soon as the peer's offer
+    /// changes (a restarted peer withdraws its stale offer and writes a new one) instead of
+    /// sleeping out a backoff that has grown while the old offer could not be mapped; the delay
+    /// is then only the longest wait. The low side, and a peer in quarantine, wait the delay.
+    /// </summary>
+    private async Task PauseAsync(int delay, bool quarantine, CancellationToken ct)
+    {
+        const int MinimumMs = 200;
+        if (Side == ChannelSide.Low || quarantine || delay <= MinimumMs)
+        {
+            await Task.Delay(delay, ct).ConfigureAwait(false);
+            return;
+        }
+
+        long deadline = Environment.TickCount64 + delay;
+        await Task.Delay(MinimumMs, ct).ConfigureAwait(false);
+        try
+        {
+            string offerState = XenVmcPaths.Channel(Peer, _context.Domid) + "/" + ChannelNodes.State;
+            await using var watch = await _context.Store.WatchAsync(offerState, _context.NextToken(), ct).ConfigureAwait(false);
+
+            // A new watch fires once when it is set: that event says nothing.
+            await _context.WaitForEventAsync(watch, TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)), ct).ConfigureAwait(false);
+            await _context.WaitForEventAsync(watch, TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is XenStore.XenStoreException or IOException or ObjectDisposedException)
+        {
+            // Without the store nothing can change the offer either: wait out the delay.
+            await Task.Delay((int)Math.Max(0, deadline - Environment.TickCount64), ct).ConfigureAwait(false);
+        }
+    }
+
     private void Connect()
     {
         var channel = _channel!;
         Volatile.Write(ref _failure, null);
         _stopReceiver = false;
-        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"xenvmc rx {Peer}" };
-        _receiver.Start();
         _closing = false;
         _dataPath.Publish(this);
         _dataPath.Routes.Install(Entry.Addresses);
+
+        // Deliver the peer's packets only once our route to it exists: the kernel checks a
+        // packet's source against the routes (see GuestDaemon.ConfigureSysctls), and what the
+        // peer sent before this moment waits in the ring.
+        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"xenvmc rx {Peer}" };
+        _receiver.Start();
         State = "connected";
         ConnectedSince = DateTimeOffset.UtcNow;
         _context.Log.PeerConnected(Peer, Side.ToString().ToLowerInvariant(), Entry.AddressText, _context.Options.Interface);
