@@ -32,14 +32,14 @@ gx() {
         r=$(xenstore-read $d/rc 2>/dev/null)
         [ "${r%% *}" = "$SEQ" ] && break
         if [ "$(date +%s)" -ge "$end" ]; then
-            log "TIMEOUT: dom$dom did not answer '$cmd' within $to s"
+            log >&2 "TIMEOUT: dom$dom did not answer '$cmd' within $to s"
             echo "dom$dom: no answer to '$cmd' within $to s" >> "$OUT/hung"
             return 124
         fi
         timeout 5 xenstore-watch -n 2 $d/rc >/dev/null 2>&1
     done
     local rc n i took=$(( $(date +%s) - ${SEQ:0:10} ))
-    [ "$took" -ge 5 ] && log "slow: dom$dom answered '${cmd:0:60}' after $took s"
+    [ "$took" -ge 5 ] && log >&2 "slow: dom$dom answered '${cmd:0:60}' after $took s"
     read -r _ rc n <<<"$r"
     for ((i = 0; i < n; i++)); do xenstore-read -R $d/out/$i 2>/dev/null || xenstore-read $d/out/$i; done
     return "$rc"
