@@ -36,6 +36,18 @@ internal sealed class SimHost : IDisposable
 
     public void Dispose()
     {
+        // XENVMC_TEST_LOGS=DIR keeps every daemon's log of each sim host a test brought up.
+        string? keep = Environment.GetEnvironmentVariable("XENVMC_TEST_LOGS");
+        if (!string.IsNullOrEmpty(keep) && Directory.Exists("/run/xenvmc-sim/logs"))
+        {
+            string target = Path.Combine(keep, DateTime.UtcNow.ToString("HHmmss-fff", System.Globalization.CultureInfo.InvariantCulture));
+            Directory.CreateDirectory(target);
+            foreach (string file in Directory.GetFiles("/run/xenvmc-sim/logs"))
+            {
+                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+            }
+        }
+
         var (exit, output, error) = Run(Path.Combine(Bin, "xenvmc-sim"), ["down"]);
         Assert.True(exit == 0, $"xenvmc-sim down failed: {output}{error}");
     }

@@ -202,7 +202,7 @@ internal static class Commands
                 peer["rx_bytes_per_second"] = Math.Round(Rate(p.RxBytes, before.RxBytes, seconds));
             }
 
-            peers.Add(peer);
+            peers.Add((JsonNode)peer);
         }
 
         var t = s.Totals;

@@ -45,25 +45,36 @@ internal sealed class GuestContext(ushort domid, XenStoreClient store, IXenPlatf
         }
     }
 
-    /// <summary>Waits for the next watch event or the timeout, whichever comes first; drains queued events.</summary>
-    public async Task WaitForEventAsync(XsWatch watch, TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// Waits for the next watch event or the timeout, whichever comes first; drains queued events.
+    /// True when the watch fired, false when the timeout passed first.
+    /// </summary>
+    /// <remarks>
+    /// A timeout is the common case for the channel monitor's tick (4 a second per peer), so it
+    /// must not cost a thrown exception: the cancelled wait is observed, not rethrown.
+    /// </remarks>
+    public async Task<bool> WaitForEventAsync(XsWatch watch, TimeSpan timeout, CancellationToken ct)
     {
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeoutSource.CancelAfter(timeout);
-        try
+        var wait = watch.Events.WaitToReadAsync(timeoutSource.Token).AsTask();
+        await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        ct.ThrowIfCancellationRequested();
+        if (wait.IsCanceled)
         {
-            if (!await watch.Events.WaitToReadAsync(timeoutSource.Token).ConfigureAwait(false))
-            {
-                throw new IOException($"the XenStore connection closed while watching {watch.Path}");
-            }
+            return false;
+        }
 
-            while (watch.Events.TryRead(out _))
-            {
-            }
+        if (!await wait.ConfigureAwait(false))
+        {
+            throw new IOException($"the XenStore connection closed while watching {watch.Path}");
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+
+        while (watch.Events.TryRead(out _))
         {
         }
+
+        return true;
     }
 
     /// <summary>Waits for an event on any of the watches; drains them all. The store closing ends it with an IOException.</summary>

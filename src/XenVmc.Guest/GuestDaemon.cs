@@ -52,7 +52,7 @@ public sealed partial class GuestDaemon
         var log = new GuestLog(logger);
         using var tun = TunAttach.Open(options.Interface, new TunOpenOptions { VnetHeader = true, NonBlocking = true });
         NetworkInterfaces.SetMtu(tun.Name, options.Mtu);
-        ConfigureSysctls(tun.Name);
+        ConfigureSysctls(tun.Name, log);
         NetworkInterfaces.SetUp(tun.Name, true);
         using var routes = new RouteManager(RtNetlink.Open(), tun.IfIndex, options.RouteProtocol);
         int flushed = routes.Flush();

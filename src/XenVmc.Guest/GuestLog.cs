@@ -51,6 +51,9 @@ internal sealed partial class GuestLog(ILogger logger)
     [LoggerMessage(Level = LogLevel.Error, Message = "writing to {Interface} failed: {Reason}")]
     public partial void TunWriteFailed(string @interface, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "net.ipv4.conf.all.rp_filter is {Value}: the kernel applies it on {Interface} too and may drop peers' packets while a channel opens or closes; set it to 0 (XenVMC checks every peer's source address itself)")]
+    public partial void ReversePathFilterOn(string @interface, string value);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "status request failed: {Reason}")]
     public partial void StatusFailed(string reason);
 }

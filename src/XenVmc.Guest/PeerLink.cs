@@ -88,7 +88,8 @@ internal sealed partial class PeerLink
                 await DisconnectAsync(reason).ConfigureAwait(false);
             }
 
-            if (_violated)
+            bool quarantine = _violated;
+            if (quarantine)
             {
                 // A peer that broke the protocol waits out the longest delay before we trust it
                 // with a channel again; its traffic takes eth0 meanwhile.
@@ -98,7 +99,7 @@ internal sealed partial class PeerLink
 
             try
             {
-                await Task.Delay(delay, ct).ConfigureAwait(false);
+                await PauseAsync(delay, quarantine, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -106,6 +107,39 @@ internal sealed partial class PeerLink
             }
 
             delay = Math.Min(delay * 2, MaxRetryDelayMs);
+        }
+    }
+
+    /// <summary>
+    /// Waits before the next attempt. The high side goes again as soon as the peer's offer
+    /// changes (a restarted peer withdraws its stale offer and writes a new one) instead of
+    /// sleeping out a backoff that has grown while the old offer could not be mapped; the delay
+    /// is then only the longest wait. The low side, and a peer in quarantine, wait the delay.
+    /// </summary>
+    private async Task PauseAsync(int delay, bool quarantine, CancellationToken ct)
+    {
+        const int MinimumMs = 200;
+        if (Side == ChannelSide.Low || quarantine || delay <= MinimumMs)
+        {
+            await Task.Delay(delay, ct).ConfigureAwait(false);
+            return;
+        }
+
+        long deadline = Environment.TickCount64 + delay;
+        await Task.Delay(MinimumMs, ct).ConfigureAwait(false);
+        try
+        {
+            string offerState = XenVmcPaths.Channel(Peer, _context.Domid) + "/" + ChannelNodes.State;
+            await using var watch = await _context.Store.WatchAsync(offerState, _context.NextToken(), ct).ConfigureAwait(false);
+
+            // A new watch fires once when it is set: that event says nothing.
+            await _context.WaitForEventAsync(watch, TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)), ct).ConfigureAwait(false);
+            await _context.WaitForEventAsync(watch, TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is XenStore.XenStoreException or IOException or ObjectDisposedException)
+        {
+            // Without the store nothing can change the offer either: wait out the delay.
+            await Task.Delay((int)Math.Max(0, deadline - Environment.TickCount64), ct).ConfigureAwait(false);
         }
     }
 
@@ -119,7 +153,9 @@ internal sealed partial class PeerLink
         _dataPath.Publish(this);
         _dataPath.Routes.Install(Entry.Addresses);
 
-        // Only now: the kernel's reverse-path filter drops what we deliver before the route exists.
+        // Deliver the peer's packets only once our route to it exists: the kernel checks a
+        // packet's source against the routes (see GuestDaemon.ConfigureSysctls), and what the
+        // peer sent before this moment waits in the ring.
         _dataPath.StartReceiving(this);
         State = "connected";
         ConnectedSince = DateTimeOffset.UtcNow;
@@ -143,7 +179,7 @@ internal sealed partial class PeerLink
         var tick = TimeSpan.FromMilliseconds(Math.Clamp(_context.Options.PeerTimeout.TotalMilliseconds / 6, 50, 250));
         while (true)
         {
-            await _context.WaitForEventAsync(watch, tick, ct).ConfigureAwait(false);
+            bool fired = await _context.WaitForEventAsync(watch, tick, ct).ConfigureAwait(false);
             channel.Control.BeatHeart(channel.Side);
             if (Volatile.Read(ref _failure) is { } failure)
             {
@@ -166,7 +202,9 @@ internal sealed partial class PeerLink
                 return $"no heartbeat from the peer for {_context.Options.PeerTimeout.TotalSeconds:0.#} s";
             }
 
-            if (watch.Events.Count == 0 && await _context.TryReadAsync(peerNode, ct).ConfigureAwait(false) != expected)
+            // The node is read when the watch fires (it does once when set), not every tick: a
+            // XenStore round trip 4 times a second per peer costs both guests and Dom0 on real Xen.
+            if (fired && watch.Events.Count == 0 && await _context.TryReadAsync(peerNode, ct).ConfigureAwait(false) != expected)
             {
                 return "the peer withdrew its channel nodes";
             }

@@ -51,9 +51,7 @@ internal sealed class HostilePeer(ushort domid, XenStoreClient store, IXenPlatfo
         using var round = CancellationTokenSource.CreateLinkedTokenSource(ct);
         round.CancelAfter(timeout);
         await WaitForVictimInTableAsync(round.Token);
-        var channel = domid < Victim
-            ? await ChannelOffer.OfferAsync(_context, Victim, round.Token)
-            : await ChannelAccept.AcceptAsync(_context, Victim, round.Token);
+        var channel = await ConnectAsync(round.Token);
         var pump = new Pump(channel);
         try
         {
@@ -94,6 +92,28 @@ internal sealed class HostilePeer(ushort domid, XenStoreClient store, IXenPlatfo
             pump.Stop();
             channel.Dispose();
             await _context.RemoveAsync(XenVmcPaths.Channel(domid, Victim), default, ct);
+        }
+    }
+
+    /// <summary>
+    /// The handshake, tried again while it fails the way a real peer's does between rounds: the
+    /// victim's previous offer can still be in the store a moment after its grants went (the
+    /// victim revokes first, then removes the nodes), and mapping it fails.
+    /// </summary>
+    private async Task<Channel> ConnectAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                return domid < Victim
+                    ? await ChannelOffer.OfferAsync(_context, Victim, ct)
+                    : await ChannelAccept.AcceptAsync(_context, Victim, ct);
+            }
+            catch (Exception e) when (e is IOException or PeerProtocolException)
+            {
+                await Task.Delay(100, ct);
+            }
         }
     }
 

@@ -93,11 +93,44 @@ internal static class TrafficCommand
             lock (seen[peer.Peer])
             {
                 peer.UdpReceived = seen[peer.Peer].Count;
+                peer.UdpGaps = Gaps(seen[peer.Peer], pps);
             }
         }
 
         Console.WriteLine(JsonSerializer.Serialize(report, TrafficJson.Default.TrafficReport));
         return 0;
+    }
+
+    /// <summary>
+    /// The missing sequence numbers below the highest one received, as ranges with the time the
+    /// first of each was sent (seconds after the start): where in the run datagrams went missing.
+    /// </summary>
+    private static List<string> Gaps(HashSet<uint> seen, int pps)
+    {
+        var gaps = new List<string>();
+        if (seen.Count == 0)
+        {
+            return gaps;
+        }
+
+        uint top = seen.Max();
+        for (uint n = 0; n < top && gaps.Count < 32; n++)
+        {
+            if (seen.Contains(n))
+            {
+                continue;
+            }
+
+            uint first = n;
+            while (n + 1 < top && !seen.Contains(n + 1))
+            {
+                n++;
+            }
+
+            gaps.Add(string.Create(CultureInfo.InvariantCulture, $"{first}-{n}@{(double)first / pps:0.00}s"));
+        }
+
+        return gaps;
     }
 
     private static async Task SendUdpAsync(int self, Socket udp, Dictionary<int, PeerTraffic> peers, int pps, DateTimeOffset end)
@@ -282,6 +315,8 @@ internal sealed class PeerTraffic(int peer)
     public long UdpReceived { get; set; }
 
     public long UdpDuplicates { get; set; }
+
+    public List<string> UdpGaps { get; set; } = [];
 
     public long TcpSent { get; set; }
 

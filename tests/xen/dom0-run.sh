@@ -32,13 +32,14 @@ gx() {
         r=$(xenstore-read $d/rc 2>/dev/null)
         [ "${r%% *}" = "$SEQ" ] && break
         if [ "$(date +%s)" -ge "$end" ]; then
-            log "TIMEOUT: dom$dom did not answer '$cmd' within $to s"
+            log >&2 "TIMEOUT: dom$dom did not answer '$cmd' within $to s"
             echo "dom$dom: no answer to '$cmd' within $to s" >> "$OUT/hung"
             return 124
         fi
         timeout 5 xenstore-watch -n 2 $d/rc >/dev/null 2>&1
     done
-    local rc n i
+    local rc n i took=$(( $(date +%s) - ${SEQ:0:10} ))
+    [ "$took" -ge 5 ] && log >&2 "slow: dom$dom answered '${cmd:0:60}' after $took s"
     read -r _ rc n <<<"$r"
     for ((i = 0; i < n; i++)); do xenstore-read -R $d/out/$i 2>/dev/null || xenstore-read $d/out/$i; done
     return "$rc"
@@ -51,6 +52,22 @@ waitkey() {
         timeout 10 xenstore-watch -n 2 "$1" >/dev/null 2>&1
     done
     return 0 # not the status of the last (timed-out) watch
+}
+# cpuprobe PHASE: where the CPU goes for 10 s: each guest's processes and xenvmc-guest threads
+# (vmc-cpu), the domains (xentop) and dom0's processes (top), all at the same time
+cpuprobe() {
+    local f=$OUT/cpu-$1.txt
+    step "cpu probe: $1"
+    gx $A 90 "vmc-cpu 10" > /tmp/cpu-a 2>&1 & local ga=$!
+    gx $B 90 "vmc-cpu 10" > /tmp/cpu-b 2>&1 & local gb=$!
+    sleep 2
+    xentop -b -d 10 -i 2 > /tmp/cpu-xentop 2>&1 & local xt=$!
+    top -b -d 10 -n 2 -w 160 2>&1 | awk '/^top -/ { n++ } n == 2' | head -20 > /tmp/cpu-top
+    wait $ga $gb $xt
+    { echo "== $1: xa (dom$A)"; cat /tmp/cpu-a; echo "== $1: xb (dom$B)"; cat /tmp/cpu-b
+      echo "== $1: xentop (second sample, 10 s)"; awk '/NAME/ { n++ } n == 2' /tmp/cpu-xentop
+      echo "== $1: dom0 top (10 s)"; cat /tmp/cpu-top; } > "$f"
+    sed "s/^/cpu $1: /" "$f" | grep -E 'cpu over|xenvmc|thread|Domain|x[ab] |NAME|xenstored|qemu' | head -60
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
@@ -136,13 +153,25 @@ step "netfront: before the daemons run"
 gx $B 30 "iperf3 -s -D -B $IPB; sleep 1; echo started" >/dev/null
 gx $A 30 "ip route get $IPB" | tee -a "$OUT/routes"
 measure netfront
+cpuprobe idle-no-daemon
+# the CLI's own start-up cost with no daemon running (status fails: no socket)
+gx $A 120 "tm xenvmc --version; tm xenvmc status" | sed 's/^/xa cli (no daemon): /' 
 # iperf3's byte count includes what was still queued when it stopped: 90 % of it must have crossed
-check netfront-path "$([ "$ETH_TX" -ge $((SENT * 9 / 10)) ] && [ "$VMC_TX" = 0 ]; echo $?)" "xa eth0 tx $ETH_TX bytes for $SENT TCP bytes, vmc0 tx $VMC_TX"
+check netfront-path "$([ "$SENT" -gt 0 ] && [ "$ETH_TX" -ge $((SENT * 9 / 10)) ] && [ "$VMC_TX" = 0 ]; echo $?)" "xa eth0 tx $ETH_TX bytes for $SENT TCP bytes, vmc0 tx $VMC_TX"
 
 step "start xenvmc-guest in both guests"
 t0=$SECONDS
 gx $A 60 vmc-start; gx $B 60 vmc-start
-paired() { gx $1 30 "ip route show proto 86" | grep -q "^$2 dev vmc0"; }
+# The guests' sh is busybox, which runs its own `ip` applet whatever PATH says; that applet ignores
+# `proto 86`, so the checks look for the host route to the peer through vmc0 itself.
+paired() { gx $1 30 "ip route show" | grep -q "^$2 dev vmc0"; }
+# unrouted DOMID PEER-IP: true once the guest answers and has no route to the peer through vmc0
+unrouted() {
+    local r rr
+    r=$(gx $1 30 "ip route show | grep '^$2 dev vmc0'"); rr=$?
+    log "dom$1 route to $2 via vmc0 ($((SECONDS - t0)) s into the step): ${r:-none} (rc $rr)"
+    [ $rr = 1 ] && [ -z "$r" ]
+}
 end=$((SECONDS + 180)); pa=1; pb=1
 while [ $SECONDS -lt $end ]; do
     paired $A $IPB && pa=0; paired $B $IPA && pb=0
@@ -155,7 +184,8 @@ lo=$A hi=$B; [ "$A" -gt "$B" ] && { lo=$B; hi=$A; }
 perms=$(xenstore-ls -p /local/domain/$lo/data/xenvmc/channel 2>&1 | head -3 | tr '\n' ' ')
 log "channel nodes of dom$lo: $perms"
 check channel-perms "$(grep -q "r$hi" <<<"$perms"; echo $?)" "channel/$hi under dom$lo's data/ readable by dom$hi: $(echo "$perms" | cut -c1-120)"
-for d in $A $B; do gx $d 120 "xenvmc status" | sed "s/^/dom$d status: /"; done
+cpuprobe idle-paired
+for d in $A $B; do gx $d 120 "tm xenvmc status" | sed "s/^/dom$d status: /"; done
 
 status_tx() { gx $1 120 "xenvmc status --json | jq -c '{tx: .totals.tx_bytes, rx: .totals.rx_bytes, peers: [.peers[] | {d: .domid, s: .state}], drops: .totals.drops}'"; }
 sa0=$(status_tx $A); sb0=$(status_tx $B)
@@ -164,17 +194,20 @@ sa1=$(status_tx $A); sb1=$(status_tx $B)
 log "status xa before $sa0 after $sa1; xb before $sb0 after $sb1"
 dtx=$(( $(jq -r .tx <<<"$sa1") - $(jq -r .tx <<<"$sa0") )); drx=$(( $(jq -r .rx <<<"$sb1") - $(jq -r .rx <<<"$sb0") ))
 fig xa_xenvmc_tx_bytes_bypass $dtx; fig xb_xenvmc_rx_bytes_bypass $drx
-check bypass-path "$([ "$VMC_TX" -ge $((SENT * 9 / 10)) ] && [ "$ETH_TX" -lt $((SENT / 50 + 200000)) ]; echo $?)" "xa vmc0 tx $VMC_TX bytes for $SENT TCP bytes, eth0 tx $ETH_TX"
+check bypass-path "$([ "$SENT" -gt 0 ] && [ "$VMC_TX" -ge $((SENT * 9 / 10)) ] && [ "$ETH_TX" -lt $((SENT / 50 + 200000)) ]; echo $?)" "xa vmc0 tx $VMC_TX bytes for $SENT TCP bytes, eth0 tx $ETH_TX"
 check bypass-counters "$([ "$dtx" -ge $((SENT * 9 / 10)) ] && [ "$drx" -ge $((SENT * 9 / 10)) ]; echo $?)" "xenvmc status: xa sent $dtx, xb received $drx bytes over the channel"
 
+cpuprobe after-bypass
 step "fallback: xenvmc-guest stopped in xb"
-gx $B 60 vmc-stop; sr=$?
+t0=$SECONDS
+gx $B 60 "tm vmc-stop"; sr=$?
+log "xb's daemon stop returned rc $sr after $((SECONDS - t0)) s"
 end=$((SECONDS + 60)); gone=1
 while [ $SECONDS -lt $end ]; do
-    [ -z "$(gx $A 30 "ip route show proto 86")" ] && { gone=0; break; }
+    unrouted $A $IPB && { gone=0; break; }
     sleep 1
 done
-check daemon-stop-unroutes "$([ $sr = 0 ] && [ $gone = 0 ]; echo $?)" "xb's daemon stopped (rc $sr); xa's route removed ($gone)"
+check daemon-stop-unroutes "$([ $sr = 0 ] && [ $gone = 0 ]; echo $?)" "xb's daemon stopped (rc $sr); xa's route removed ($gone) $((SECONDS - t0)) s after the stop began"
 ca0=$(counters $A)
 out=$(gx $A 60 "ping -c 5 -i 0.2 -W 2 $IPB 2>&1 | tail -2")
 ca1=$(counters $A)
@@ -214,12 +247,13 @@ if [ "${MIGRATE:-0}" = 1 ]; then
     log "ping across the migration: $out"
 fi
 
+gx $B 30 "cat /tmp/xenvmc-guest.log" > "$OUT/guest-dom$B.log" 2>&1
 step "xl shutdown xb"
 t0=$SECONDS
 timeout 120 xl shutdown -w xb; sd=$?
 end=$((SECONDS + 60)); gone=1
 while [ $SECONDS -lt $end ]; do
-    [ -z "$(gx $A 30 "ip route show proto 86")" ] && { gone=0; break; }
+    unrouted $A $IPB && { gone=0; break; }
     sleep 1
 done
 check shutdown-unroutes "$([ $sd = 0 ] && [ $gone = 0 ]; echo $?)" "xl shutdown -w xb rc $sd; xa's route to xb removed ($gone) $((SECONDS - t0)) s after"

@@ -74,4 +74,37 @@ public sealed class NetworkdFilesTests
         Assert.NotEqual(0, without.Exit);
         Assert.Contains("xenvmc", without.Err, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// systemd's own sysctl defaults set <c>net.ipv4.conf.*.rp_filter = 2</c>, and udev applies
+    /// them to every new device; our file must win for vmc0 (and only for vmc0), both at boot and
+    /// when the device appears (the <c>--prefix</c> run udev does).
+    /// </summary>
+    [Fact]
+    public void Sysctl_TurnsTheReversePathFilterOffOnVmc0Only_OverSystemdsDefaults()
+    {
+        string sysctl = File.Exists("/lib/systemd/systemd-sysctl") ? "/lib/systemd/systemd-sysctl" : Proc.Require("systemd-sysctl", "systemd");
+        string ip = Proc.Require("ip", "iproute2");
+        Proc.Require("unshare", "util-linux");
+        string conf = Path.Combine(RepoRoot.Path, "sysctl.d", "60-xenvmc.conf");
+        string vmc0 = new GuestOptions().Interface;
+        Assert.Contains($"net.ipv4.conf.{vmc0}.rp_filter = 0", File.ReadAllText(conf), StringComparison.Ordinal);
+
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.Combine("50-default.conf"), "net.ipv4.conf.default.rp_filter = 2\nnet.ipv4.conf.*.rp_filter = 2\n-net.ipv4.conf.all.rp_filter\n");
+        string script = $$"""
+            set -e
+            {{ip}} tuntap add {{vmc0}} mode tun
+            {{ip}} tuntap add xvt0 mode tun
+            {{sysctl}} {{dir.Path}}/50-default.conf {{conf}} 2>/dev/null
+            cat /proc/sys/net/ipv4/conf/{{vmc0}}/rp_filter /proc/sys/net/ipv4/conf/xvt0/rp_filter
+            echo 2 > /proc/sys/net/ipv4/conf/{{vmc0}}/rp_filter
+            {{sysctl}} --prefix=/net/ipv4/conf/{{vmc0}} {{dir.Path}}/50-default.conf {{conf}} 2>/dev/null
+            cat /proc/sys/net/ipv4/conf/{{vmc0}}/rp_filter
+            """;
+        File.WriteAllText(dir.Combine("run.sh"), script);
+        var run = Proc.Run("unshare", ["--net", "bash", dir.Combine("run.sh")]);
+        Assert.True(run.Exit == 0, run.Err);
+        Assert.Equal(["0", "2", "0"], run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
 }
