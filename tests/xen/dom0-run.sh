@@ -58,8 +58,8 @@ waitkey() {
 cpuprobe() {
     local f=$OUT/cpu-$1.txt
     step "cpu probe: $1"
-    gx $A 90 "vmc-cpu 10" > /tmp/cpu-a 2>&1 & local ga=$!
-    gx $B 90 "vmc-cpu 10" > /tmp/cpu-b 2>&1 & local gb=$!
+    gx $A 150 "vmc-cpu 10" > /tmp/cpu-a 2>&1 & local ga=$!
+    gx $B 150 "vmc-cpu 10" > /tmp/cpu-b 2>&1 & local gb=$!
     sleep 2
     xentop -b -d 10 -i 2 > /tmp/cpu-xentop 2>&1 & local xt=$!
     top -b -d 10 -n 2 -w 160 2>&1 | awk '/^top -/ { n++ } n == 2' | head -20 > /tmp/cpu-top
