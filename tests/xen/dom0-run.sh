@@ -172,12 +172,26 @@ unrouted() {
     log "dom$1 route to $2 via vmc0 ($((SECONDS - t0)) s into the step): ${r:-none} (rc $rr)"
     [ $rr = 1 ] && [ -z "$r" ]
 }
-end=$((SECONDS + 180)); pa=1; pb=1
-while [ $SECONDS -lt $end ]; do
-    paired $A $IPB && pa=0; paired $B $IPA && pb=0
-    [ $pa = 0 ] && [ $pb = 0 ] && break
-    sleep 2
-done
+# wait_paired SECONDS: polls both guests until each routes the other through vmc0; pa/pb = 0 for each that did
+wait_paired() {
+    local end=$((SECONDS + $1))
+    pa=1; pb=1
+    while [ $SECONDS -lt $end ]; do
+        paired $A $IPB && pa=0; paired $B $IPA && pb=0
+        [ $pa = 0 ] && [ $pb = 0 ] && break
+        sleep 2
+    done
+}
+# wait_unrouted SECONDS: polls xa until its route to xb through vmc0 is gone; gone = 0 if it went
+wait_unrouted() {
+    local end=$((SECONDS + $1))
+    gone=1
+    while [ $SECONDS -lt $end ]; do
+        unrouted $A $IPB && { gone=0; break; }
+        sleep 1
+    done
+}
+wait_paired 180
 check pair "$([ $pa = 0 ] && [ $pb = 0 ]; echo $?)" "route to the peer via vmc0 proto 86 in xa ($pa) and xb ($pb) $((SECONDS - t0)) s after start"
 fig pair_s $((SECONDS - t0))
 lo=$A hi=$B; [ "$A" -gt "$B" ] && { lo=$B; hi=$A; }
@@ -202,11 +216,7 @@ step "fallback: xenvmc-guest stopped in xb"
 t0=$SECONDS
 gx $B 60 "tm vmc-stop"; sr=$?
 log "xb's daemon stop returned rc $sr after $((SECONDS - t0)) s"
-end=$((SECONDS + 60)); gone=1
-while [ $SECONDS -lt $end ]; do
-    unrouted $A $IPB && { gone=0; break; }
-    sleep 1
-done
+wait_unrouted 60
 check daemon-stop-unroutes "$([ $sr = 0 ] && [ $gone = 0 ]; echo $?)" "xb's daemon stopped (rc $sr); xa's route removed ($gone) $((SECONDS - t0)) s after the stop began"
 ca0=$(counters $A)
 out=$(gx $A 60 "ping -c 5 -i 0.2 -W 2 $IPB 2>&1 | tail -2")
@@ -217,12 +227,7 @@ check fallback-eth0 "$(grep -q ' 0% packet loss' <<<"$out" && [ $((e1 - e0)) -gt
 step "re-pair: xenvmc-guest started again in xb"
 t0=$SECONDS
 gx $B 60 vmc-start >/dev/null
-end=$((SECONDS + 120)); pa=1; pb=1
-while [ $SECONDS -lt $end ]; do
-    paired $A $IPB && pa=0; paired $B $IPA && pb=0
-    [ $pa = 0 ] && [ $pb = 0 ] && break
-    sleep 2
-done
+wait_paired 120
 check re-pair "$([ $pa = 0 ] && [ $pb = 0 ]; echo $?)" "paired again $((SECONDS - t0)) s after xb's daemon restarted"
 
 if [ "${MIGRATE:-0}" = 1 ]; then
@@ -235,12 +240,7 @@ if [ "${MIGRATE:-0}" = 1 ]; then
     check migrate "$([ $mr = 0 ] && [ -n "$B2" ] && [ "$B2" != "$B" ]; echo $?)" "xl migrate rc $mr in $((SECONDS - t0)) s; xb was dom$B, now dom${B2:-none}"
     if [ -n "$B2" ]; then
         B=$B2
-        end=$((SECONDS + 180)); pa=1; pb=1
-        while [ $SECONDS -lt $end ]; do
-            paired $A $IPB && pa=0; paired $B $IPA && pb=0
-            [ $pa = 0 ] && [ $pb = 0 ] && break
-            sleep 2
-        done
+        wait_paired 180
         check migrate-repair "$([ $pa = 0 ] && [ $pb = 0 ]; echo $?)" "paired again with dom$B $((SECONDS - t0)) s after the migration started"
     fi
     out=$(gx $A 30 "kill -INT \$(pidof ping) 2>/dev/null; sleep 1; tail -2 /tmp/mig-ping")
@@ -251,11 +251,7 @@ gx $B 30 "cat /tmp/xenvmc-guest.log" > "$OUT/guest-dom$B.log" 2>&1
 step "xl shutdown xb"
 t0=$SECONDS
 timeout 120 xl shutdown -w xb; sd=$?
-end=$((SECONDS + 60)); gone=1
-while [ $SECONDS -lt $end ]; do
-    unrouted $A $IPB && { gone=0; break; }
-    sleep 1
-done
+wait_unrouted 60
 check shutdown-unroutes "$([ $sd = 0 ] && [ $gone = 0 ]; echo $?)" "xl shutdown -w xb rc $sd; xa's route to xb removed ($gone) $((SECONDS - t0)) s after"
 rt=$(gx $A 30 "ip route get $IPB")
 ca0=$(counters $A)
