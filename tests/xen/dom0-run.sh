@@ -242,22 +242,53 @@ gx $B 60 vmc-start >/dev/null
 wait_paired 120
 check re-pair "$([ $pa = 0 ] && [ $pb = 0 ]; echo $?)" "paired again $((SECONDS - t0)) s after xb's daemon restarted"
 
-if [ "${MIGRATE:-0}" = 1 ]; then
-    step "xl migrate xb localhost under ping"
-    gx $A 30 "ping -i 0.2 -c 600 -W 2 $IPB > /tmp/mig-ping 2>&1 &"
+# moved_repaired HOW: after xb came back under a new domid ($B2), it must pair again with xa and ping
+# must go through the bypass (xa's vmc0 counters grow); $B becomes the new domid.
+moved_repaired() {
+    local how=$1
+    check "$how" "$([ "$mr" = 0 ] && [ -n "$B2" ] && [ "$B2" != "$B" ]; echo $?)" "rc $mr in $((SECONDS - t0)) s; xb was dom$B, now dom${B2:-none}"
+    [ "$mr" = 0 ] && [ -n "$B2" ] && [ "$B2" != "$B" ] || return
+    B=$B2
+    wait_paired 180
+    check "$how-repair" "$([ $pa = 0 ] && [ $pb = 0 ]; echo $?)" "paired again with dom$B $((SECONDS - t0)) s after the $how started"
+    fig "${how}_repair_s" $((SECONDS - t0))
+    local ca0 ca1 out
+    ca0=$(counters $A)
+    out=$(gx $A 60 "ping -c 5 -i 0.2 -W 2 $IPB 2>&1 | tail -2")
+    ca1=$(counters $A)
+    read -r e0 _ _ v0 _ _ <<<"$ca0"; read -r e1 _ _ v1 _ _ <<<"$ca1"
+    check "$how-bypass" "$(grep -q ' 0% packet loss' <<<"$out" && [ $((v1 - v0)) -gt 0 ]; echo $?)" "ping dom$B after the $how: $(tail -1 <<<"$out"); vmc0 tx +$((v1 - v0)), eth0 tx +$((e1 - e0))"
+}
+
+# Migration: xb leaves under a ping from xa and comes back under a new domid. Live migration needs
+# the hypervisor's log-dirty mode; when Xen refuses it (this Debian build under TCG returns
+# EOPNOTSUPP), the failed attempt must leave xb running and paired, and a save/restore stands in:
+# for the guest it is the same event (suspend, a new domain id, xenbus and the devices reconnect),
+# without the pre-copy rounds.
+step "migration: xl migrate xb localhost under ping"
+xl dmesg 2>/dev/null | grep -iE 'shadow|hap|log.?dirty' | head -5 | sed 's/^/xen: /'
+gx $A 30 "ping -i 0.2 -c 1500 -W 2 $IPB > /tmp/mig-ping 2>&1 &"
+t0=$SECONDS
+# -s '': no ssh; xl runs the "host" string, here the receiving xl itself
+timeout 400 xl migrate -s '' xb 'xl migrate-receive' > "$OUT/migrate.log" 2>&1; mr=$?
+B2=$(xl domid xb 2>/dev/null)
+if [ "$mr" != 0 ] && grep -q 'Failed to enable logdirty: 95' "$OUT/migrate.log"; then
+    log "xl migrate: Xen refused log-dirty mode (EOPNOTSUPP), so no live migration here"
+    fig live_migration unsupported-logdirty
+    check migrate-refused-harmless "$([ "$B2" = "$B" ] && paired $A $IPB && paired $B $IPA; echo $?)" "after the refused migration xb is still dom${B2:-none} and both still route through vmc0"
+    step "migration: xl save xb + xl restore under ping"
     t0=$SECONDS
-    # -s '': no ssh; xl runs the "host" string, here the receiving xl itself
-    timeout 400 xl migrate -s '' xb 'xl migrate-receive' > "$OUT/migrate.log" 2>&1; mr=$?
+    timeout 300 xl save xb /var/tmp/xb.save > "$OUT/save.log" 2>&1 && timeout 300 xl restore /var/tmp/xb.save >> "$OUT/save.log" 2>&1; mr=$?
+    rm -f /var/tmp/xb.save
     B2=$(xl domid xb 2>/dev/null)
-    check migrate "$([ $mr = 0 ] && [ -n "$B2" ] && [ "$B2" != "$B" ]; echo $?)" "xl migrate rc $mr in $((SECONDS - t0)) s; xb was dom$B, now dom${B2:-none}"
-    if [ -n "$B2" ]; then
-        B=$B2
-        wait_paired 180
-        check migrate-repair "$([ $pa = 0 ] && [ $pb = 0 ]; echo $?)" "paired again with dom$B $((SECONDS - t0)) s after the migration started"
-    fi
-    out=$(gx $A 30 "kill -INT \$(pidof ping) 2>/dev/null; sleep 1; tail -2 /tmp/mig-ping")
-    log "ping across the migration: $out"
+    log "save/restore: rc $mr in $((SECONDS - t0)) s; $(tail -3 "$OUT/save.log" | tr '\n' ' ')"
+    moved_repaired save-restore
+else
+    moved_repaired migrate
 fi
+out=$(gx $A 30 "kill -INT \$(pidof ping) 2>/dev/null; sleep 1; tail -2 /tmp/mig-ping")
+log "ping across the migration: $out"
+fig ping_across_migration "$(grep -o '[0-9]*% packet loss' <<<"$out" | head -1)"
 
 gx $B 30 "cat /tmp/xenvmc-guest.log" > "$OUT/guest-dom$B.log" 2>&1
 step "xl shutdown xb"
