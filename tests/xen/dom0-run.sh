@@ -11,6 +11,8 @@ exec > >(tee "$OUT/scenario.log") 2>&1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 [ -r $S/env ] && . $S/env
 MEM=${MEM:-320}
+# GUEST_ARGS: extra xenvmc-guest options for both guests (e.g. --poll-us 0)
+GUEST_ARGS=${GUEST_ARGS:-}
 up() { cut -d' ' -f1 /proc/uptime; }
 log() { echo "SCENARIO [$(up)] $*"; }
 step() { echo "$*" > "$OUT/step"; log "== $*"; }
@@ -173,7 +175,7 @@ check netfront-path "$([ "$SENT" -gt 0 ] && [ "$ETH_TX" -ge $((SENT * 9 / 10)) ]
 
 step "start xenvmc-guest in both guests"
 t0=$SECONDS
-gx $A 60 vmc-start; gx $B 60 vmc-start
+gx $A 60 "vmc-start $GUEST_ARGS"; gx $B 60 "vmc-start $GUEST_ARGS"
 # The guests' sh is busybox, which runs its own `ip` applet whatever PATH says; that applet ignores
 # `proto 86`, so the checks look for the host route to the peer through vmc0 itself.
 paired() { gx $1 30 "ip route show" | grep -q "^$2 dev vmc0"; }
@@ -238,7 +240,7 @@ check fallback-eth0 "$(grep -q ' 0% packet loss' <<<"$out" && [ $((e1 - e0)) -gt
 
 step "re-pair: xenvmc-guest started again in xb"
 t0=$SECONDS
-gx $B 60 vmc-start >/dev/null
+gx $B 60 "vmc-start $GUEST_ARGS" >/dev/null
 wait_paired 120
 check re-pair "$([ $pa = 0 ] && [ $pb = 0 ]; echo $?)" "paired again $((SECONDS - t0)) s after xb's daemon restarted"
 
