@@ -18,7 +18,7 @@ TIMEOUT=${XENVMC_XEN_TIMEOUT:-1080}
 START=$SECONDS
 if [ -z "${XENVMC_XEN_LOCKED:-}" ]; then
     if [ "${XENVMC_XEN_NO_BUILD:-0}" != 1 ]; then
-        "$HERE/build.sh" || { echo "run.sh: build failed"; status=1; }
+        "$HERE/build.sh" || { echo "run.sh: build failed"; status=1; build_failed=1; }
     fi
     if [ -z "${status:-}" ]; then
         echo "[run] build took $((SECONDS - START)) s; waiting for /tmp/xenvmc-heavy.lock"
@@ -26,14 +26,31 @@ if [ -z "${XENVMC_XEN_LOCKED:-}" ]; then
         status=$?
     fi
     if [ -n "${XENVMC_XEN_TRX:-}" ]; then
-        outcome=Passed p=1 f=0; [ "$status" = 0 ] || { outcome=Failed p=0 f=1; }
-        cat > "$XENVMC_XEN_TRX" <<EOT
-<?xml version="1.0" encoding="UTF-8"?>
-<TestRun name="xen-testbed" xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
-  <Results><UnitTestResult testName="tests/xen/run.sh" outcome="$outcome" /></Results>
-  <ResultSummary outcome="$outcome"><Counters total="1" executed="1" passed="$p" failed="$f" /></ResultSummary>
-</TestRun>
-EOT
+        # One test per check of the report, plus run-complete (the scenario reached its end) or
+        # build (the images could not be built).
+        results=$(
+            if [ "${build_failed:-0}" = 1 ]; then
+                echo "FAIL build"
+            else
+                cat "$C/share/out/checks" 2>/dev/null
+                if [ "$(cat "$C/share/out/step" 2>/dev/null)" = done ]; then echo "PASS run-complete"; else echo "FAIL run-complete"; fi
+            fi | awk '$1 == "PASS" || $1 == "FAIL" { print $1, $2 }')
+        # a failed run always shows as a failed test, even when no check line says why
+        [ "$status" != 0 ] && ! grep -q '^FAIL' <<<"$results" && results+=$'\nFAIL run-result'
+        p=$(grep -c '^PASS' <<<"$results"); f=$(grep -c '^FAIL' <<<"$results")
+        outcome=Passed; [ "$status" = 0 ] && [ "$f" = 0 ] || outcome=Failed
+        {
+            echo '<?xml version="1.0" encoding="UTF-8"?>'
+            echo '<TestRun name="xen-testbed" xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">'
+            echo '  <Results>'
+            while read -r r name; do
+                [ "$r" = PASS ] && o=Passed || o=Failed
+                echo "    <UnitTestResult testName=\"xen testbed: $name\" outcome=\"$o\" />"
+            done <<<"$results"
+            echo '  </Results>'
+            echo "  <ResultSummary outcome=\"$outcome\"><Counters total=\"$((p + f))\" executed=\"$((p + f))\" passed=\"$p\" failed=\"$f\" /></ResultSummary>"
+            echo '</TestRun>'
+        } > "$XENVMC_XEN_TRX"
     fi
     exit "$status"
 fi
