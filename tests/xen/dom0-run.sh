@@ -55,6 +55,14 @@ waitkey() {
     done
     return 0 # not the status of the last (timed-out) watch
 }
+# hung_stacks: when a guest stopped answering, ask its kernel for the blocked tasks' stacks
+# (sysrq w; the guest logs at console level 7, so they reach console/guest-*.log)
+hung_stacks() {
+    [ -s "$OUT/hung" ] || return 0
+    local n
+    for n in xa xb; do xl sysrq $n w 2>/dev/null; done
+    sleep 5
+}
 # cpuprobe PHASE: where the CPU goes for 10 s: each guest's processes and xenvmc-guest threads
 # (vmc-cpu), the domains (xentop) and dom0's processes (top), all at the same time
 # Only with PROBES=1 (XENVMC_XEN_ENV=PROBES=1): the three probes cost ~1.5 min of a run.
@@ -196,12 +204,13 @@ wait_paired() {
         sleep 2
     done
 }
-# wait_unrouted SECONDS: polls xa until its route to xb through vmc0 is gone; gone = 0 if it went
+# wait_unrouted SECONDS [DOMID PEER-IP]: polls the guest (xa) until its route to the peer (xb)
+# through vmc0 is gone; gone = 0 if it went
 wait_unrouted() {
-    local end=$((SECONDS + $1))
+    local end=$((SECONDS + $1)) dom=${2:-$A} ip=${3:-$IPB}
     gone=1
     while [ $SECONDS -lt $end ]; do
-        unrouted $A $IPB && { gone=0; break; }
+        unrouted $dom $ip && { gone=0; break; }
         sleep 1
     done
 }
@@ -226,23 +235,28 @@ check bypass-path "$([ "$SENT" -gt 0 ] && [ "$VMC_TX" -ge $((SENT * 9 / 10)) ] &
 check bypass-counters "$([ "$dtx" -ge $((SENT * 9 / 10)) ] && [ "$drx" -ge $((SENT * 9 / 10)) ]; echo $?)" "xenvmc status: xa sent $dtx, xb received $drx bytes over the channel"
 
 cpuprobe after-bypass
-step "fallback: xenvmc-guest stopped in xb"
+# The daemon that stops is the low side's (the lower domid), so the guest that keeps running is the
+# high side, which must map the low side's new grants when it comes back: in one run that re-map
+# hung the guest's kernel, while a restarted high side (a fresh process) always paired.
+if [ "$A" -lt "$B" ]; then SN=xa SD=$A KN=xb KD=$B SIP=$IPA; else SN=xb SD=$B KN=xa KD=$A SIP=$IPB; fi
+step "fallback: xenvmc-guest stopped in $SN (dom$SD, the low side)"
 t0=$SECONDS
-gx $B 60 "tm vmc-stop"; sr=$?
-log "xb's daemon stop returned rc $sr after $((SECONDS - t0)) s"
-wait_unrouted 60
-check daemon-stop-unroutes "$([ $sr = 0 ] && [ $gone = 0 ]; echo $?)" "xb's daemon stopped (rc $sr); xa's route removed ($gone) $((SECONDS - t0)) s after the stop began"
-ca0=$(counters $A)
-out=$(gx $A 60 "ping -c 5 -i 0.2 -W 2 $IPB 2>&1 | tail -2")
-ca1=$(counters $A)
+gx $SD 60 "tm vmc-stop"; sr=$?
+log "$SN's daemon stop returned rc $sr after $((SECONDS - t0)) s"
+wait_unrouted 60 $KD $SIP
+check daemon-stop-unroutes "$([ $sr = 0 ] && [ $gone = 0 ]; echo $?)" "$SN's daemon stopped (rc $sr); $KN's route to it removed ($gone) $((SECONDS - t0)) s after the stop began"
+ca0=$(counters $KD)
+out=$(gx $KD 60 "ping -c 5 -i 0.2 -W 2 $SIP 2>&1 | tail -2")
+ca1=$(counters $KD)
 read -r e0 _ _ v0 _ _ <<<"$ca0"; read -r e1 _ _ v1 _ _ <<<"$ca1"
-check fallback-eth0 "$(grep -q ' 0% packet loss' <<<"$out" && [ $((e1 - e0)) -gt 0 ] && [ $((v1 - v0)) = 0 ]; echo $?)" "ping via eth0 with xb's daemon stopped: $(tail -1 <<<"$out"); eth0 tx +$((e1 - e0)), vmc0 tx +$((v1 - v0))"
+check fallback-eth0 "$(grep -q ' 0% packet loss' <<<"$out" && [ $((e1 - e0)) -gt 0 ] && [ $((v1 - v0)) = 0 ]; echo $?)" "$KN pings $SN via eth0 with $SN's daemon stopped: $(tail -1 <<<"$out"); eth0 tx +$((e1 - e0)), vmc0 tx +$((v1 - v0))"
 
-step "re-pair: xenvmc-guest started again in xb"
+step "re-pair: xenvmc-guest started again in $SN"
 t0=$SECONDS
-gx $B 60 "vmc-start $GUEST_ARGS" >/dev/null
+gx $SD 60 "vmc-start $GUEST_ARGS" >/dev/null
 wait_paired 120
-check re-pair "$([ $pa = 0 ] && [ $pb = 0 ]; echo $?)" "paired again $((SECONDS - t0)) s after xb's daemon restarted"
+check re-pair "$([ $pa = 0 ] && [ $pb = 0 ]; echo $?)" "paired again $((SECONDS - t0)) s after $SN's daemon restarted"
+hung_stacks
 
 # moved_repaired HOW: after xb came back under a new domid ($B2), it must pair again with xa and ping
 # must go through the bypass (xa's vmc0 counters grow); $B becomes the new domid.
@@ -307,6 +321,7 @@ check shutdown-fallback "$(grep -q 'dev eth0' <<<"$rt" && [ $((e1 - e0)) -gt 0 ]
 st=$(gx $A 120 "xenvmc status --json | jq -c '[.peers[] | {d: .domid, s: .state}]'")
 check shutdown-status "$([ "$st" = "[]" ]; echo $?)" "xa's peers after xb's shutdown: $st"
 
+hung_stacks
 step "logs"
 for d in $A; do gx $d 30 "cat /tmp/xenvmc-guest.log" > "$OUT/guest-dom$d.log" 2>&1; done
 xl list
