@@ -4,7 +4,7 @@ using XenVmc.XenStore;
 namespace XenVmc.Guest;
 
 /// <summary>What every part of the guest daemon's control path shares: who we are and how we talk.</summary>
-internal sealed class GuestContext(ushort domid, XenStoreClient store, IXenPlatform platform, GuestOptions options, GuestLog log)
+internal sealed class GuestContext(ushort domid, XenStoreClient store, IXenPlatform platform, GuestOptions options, GuestLog log, Linux.ResumeEpoch resume)
 {
     private int _token;
 
@@ -17,6 +17,9 @@ internal sealed class GuestContext(ushort domid, XenStoreClient store, IXenPlatf
     public GuestOptions Options { get; } = options;
 
     public GuestLog Log { get; } = log;
+
+    /// <summary>The daemon's count of suspend/resume cycles (save/restore, migration): what stamps each channel.</summary>
+    public Linux.ResumeEpoch Resume { get; } = resume;
 
     public string NextToken() => "xenvmc-" + Interlocked.Increment(ref _token).ToString(System.Globalization.CultureInfo.InvariantCulture);
 

@@ -133,7 +133,7 @@ public sealed partial class GuestDaemon
             }
         }
 
-        var context = new GuestContext(domid, store, _platform, _options, _log);
+        var context = new GuestContext(domid, store, _platform, _options, _log, _dataPath.Resume);
         _context = context;
         string ended;
         SessionEnd end = SessionEnd.StoreLost;

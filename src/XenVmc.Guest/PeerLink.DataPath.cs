@@ -37,7 +37,7 @@ internal sealed partial class PeerLink
         try
         {
             var channel = _channel;
-            if (_closing || channel is null)
+            if (_closing || channel is null || IsStale(channel))
             {
                 tun.NotConnected++;
                 return TransmitResult.Dropped;
@@ -96,13 +96,22 @@ internal sealed partial class PeerLink
         try
         {
             var channel = _channel;
-            return !_closing && channel is not null && channel.Producer.PrepareToWaitForSpace(recordLength);
+            return !_closing && channel is not null && !IsStale(channel) && channel.Producer.PrepareToWaitForSpace(recordLength);
         }
         finally
         {
             Interlocked.Decrement(ref _transmitters);
         }
     }
+
+    /// <summary>
+    /// True once this domain has been suspended and resumed (saved and restored, or migrated)
+    /// since the channel was mapped: the peer's pages are not behind our mappings any more, and
+    /// touching them faults. Checked after every system call and before the next touch of
+    /// shared memory (the kernel freezes a thread for a suspend only on its way out of the kernel).
+    /// Reads three vDSO clocks; allocates nothing.
+    /// </summary>
+    private bool IsStale(Channel channel) => _context.Resume.Sample() != channel.Epoch;
 
     /// <summary>
     /// The peer broke the protocol: the first violation of a connection is counted and logged
@@ -138,7 +147,7 @@ internal sealed partial class PeerLink
         }
 
         int taken = 0;
-        while (taken < max)
+        while (taken < max && !IsStale(channel))
         {
             var status = ReceiveOne(channel, buffer, out bool delivered);
             if (status == RingReadStatus.Record)
@@ -172,7 +181,7 @@ internal sealed partial class PeerLink
     internal bool PrepareToSleep()
     {
         var channel = _channel;
-        return _receiveStopped || channel is null || channel.Consumer.PrepareToSleep();
+        return _receiveStopped || channel is null || IsStale(channel) || channel.Consumer.PrepareToSleep();
     }
 
     /// <summary>
@@ -188,7 +197,7 @@ internal sealed partial class PeerLink
         }
 
         byte[] buffer = GC.AllocateUninitializedArray<byte>(ChannelNodes.MaxRecordPayload);
-        for (int left = channel.Consumer.Capacity / 8; left > 0; left--)
+        for (int left = channel.Consumer.Capacity / 8; left > 0 && !IsStale(channel); left--)
         {
             var status = ReceiveOne(channel, buffer, out bool delivered);
             if (status == RingReadStatus.PeerCorrupt)
@@ -227,7 +236,9 @@ internal sealed partial class PeerLink
         if (status == RingReadStatus.Record)
         {
             delivered = Deliver(record.Payload, buffer);
-            if (delivered && consumer.Release())
+
+            // Deliver made a system call: the domain may have been suspended and resumed in it.
+            if (delivered && !IsStale(channel) && consumer.Release())
             {
                 channel.Port.Notify();
             }

@@ -160,7 +160,10 @@ internal sealed partial class PeerLink
         State = "connected";
         ConnectedSince = DateTimeOffset.UtcNow;
         _context.Log.PeerConnected(Peer, Side.ToString().ToLowerInvariant(), Entry.AddressText, _context.Options.Interface);
-        channel.Control.BeatHeart(channel.Side);
+        if (!IsStale(channel))
+        {
+            channel.Control.BeatHeart(channel.Side);
+        }
     }
 
     /// <summary>Watches the channel until something ends it; returns the reason.</summary>
@@ -171,7 +174,7 @@ internal sealed partial class PeerLink
         string peerNode = XenVmcPaths.Channel(Peer, _context.Domid) + "/" + ChannelNodes.State;
         string expected = Side == ChannelSide.Low ? XenVmcPaths.Connected : XenVmcPaths.Offered;
         await using var watch = await _context.Store.WatchAsync(peerNode, _context.NextToken(), ct).ConfigureAwait(false);
-        ulong lastBeat = channel.Control.GetHeartbeat(channel.PeerSide);
+        ulong lastBeat = IsStale(channel) ? 0 : channel.Control.GetHeartbeat(channel.PeerSide);
         long lastChange = Environment.TickCount64;
         // The live byte is looked at every tick whatever the heartbeat timeout: a peer that left
         // (or whose mapping the hypervisor tore down) is seen within a quarter second even where a
@@ -180,6 +183,11 @@ internal sealed partial class PeerLink
         while (true)
         {
             bool fired = await _context.WaitForEventAsync(watch, tick, ct).ConfigureAwait(false);
+            if (IsStale(channel))
+            {
+                return "this domain was suspended and resumed (saved and restored, or migrated): the peer's pages are no longer mapped";
+            }
+
             channel.Control.BeatHeart(channel.Side);
             if (Volatile.Read(ref _failure) is { } failure)
             {
@@ -240,13 +248,13 @@ internal sealed partial class PeerLink
             DrainAtClose(channel);
         }
 
-        if (wasConnected)
+        if (wasConnected && !IsStale(channel))
         {
             Counters.TxUnconsumedAtClose += channel.Producer.CountUnconsumed();
         }
 
         _channel = null;
-        channel.Dispose();
+        channel.Close(_context.Resume);
         ConnectedSince = null;
         State = "disconnected";
         await RemoveOwnNodesAsync().ConfigureAwait(false);

@@ -29,6 +29,14 @@ public interface ISharedRegion : IDisposable
     /// waiting for a heartbeat to stop.
     /// </summary>
     void ClearOnUnmap(int offset);
+
+    /// <summary>
+    /// Releases the mapping without touching the shared pages, for a mapping made before this
+    /// domain was suspended and resumed (saved and restored, or migrated): pages another domain
+    /// granted are not behind it any more. An unmap notification is cancelled first, since
+    /// carrying it out would write through the dead mapping.
+    /// </summary>
+    void Abandon() => Dispose();
 }
 
 /// <summary>Pages we granted: the mapping plus the grant references the peer needs.</summary>

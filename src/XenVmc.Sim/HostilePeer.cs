@@ -27,7 +27,7 @@ namespace XenVmc.Sim;
 /// </remarks>
 internal sealed class HostilePeer(ushort domid, XenStoreClient store, IXenPlatform platform, ILogger logger, GuestState victim, string ownIpv4, string spoofedIpv4)
 {
-    private readonly GuestContext _context = new(domid, store, platform, new GuestOptions(), new GuestLog(logger));
+    private readonly GuestContext _context = new(domid, store, platform, new GuestOptions(), new GuestLog(logger), new Linux.ResumeEpoch());
     private ushort _icmpSequence;
 
     private ushort Victim => (ushort)victim.Domid;

@@ -42,7 +42,7 @@ internal static class ChannelAccept
                     }
                     catch
                     {
-                        channel.Dispose();
+                        channel.Close(context.Resume);
                         throw;
                     }
                 }
@@ -77,6 +77,7 @@ internal static class ChannelAccept
     private static Channel Map(GuestContext context, ushort peer, Offer offer)
     {
         var resources = new List<IDisposable>();
+        long epoch = context.Resume.Sample();
         try
         {
             var control = context.Platform.Grants.Map(peer, [offer.ControlRef], writable: true);
@@ -96,7 +97,7 @@ internal static class ChannelAccept
             resources.Add(highToLow);
             var port = context.Platform.Events.BindInterdomain(peer, offer.Port);
             resources.Add(port);
-            var channel = new Channel(peer, ChannelSide.High, view, control, highToLow, lowToHigh, port);
+            var channel = new Channel(peer, ChannelSide.High, epoch, view, control, highToLow, lowToHigh, port);
             control.ClearOnUnmap(ChannelLayout.LiveOffset(ChannelSide.High));
             view.SetLive(ChannelSide.High, ChannelLiveness.Connected);
             return channel;

@@ -18,6 +18,7 @@ internal static class ChannelOffer
         var resources = new List<IDisposable>();
         try
         {
+            long epoch = context.Resume.Sample();
             int ringPages = context.Options.RingBytes / 4096;
             int log2 = System.Numerics.BitOperations.Log2((uint)context.Options.RingBytes);
             var port = context.Platform.Events.BindUnbound(peer);
@@ -36,7 +37,7 @@ internal static class ChannelOffer
             control.ClearOnUnmap(ChannelLayout.LiveOffset(ChannelSide.Low));
 
             await PublishAsync(context, peer, control, lowToHigh, highToLow, port, ct).ConfigureAwait(false);
-            var channel = new Channel(peer, ChannelSide.Low, view, control, lowToHigh, highToLow, port);
+            var channel = new Channel(peer, ChannelSide.Low, epoch, view, control, lowToHigh, highToLow, port);
             resources.Clear();
             try
             {
@@ -45,7 +46,7 @@ internal static class ChannelOffer
             }
             catch
             {
-                channel.Dispose();
+                channel.Close(context.Resume);
                 throw;
             }
         }

@@ -48,6 +48,9 @@ internal sealed partial class GuestDataPath : IDisposable
 
     public TunCounters Counters { get; } = new();
 
+    /// <summary>Suspend/resume cycles of this domain (save/restore, migration): channels mapped before one are not touched after it.</summary>
+    public ResumeEpoch Resume { get; } = new();
+
     public string InterfaceName => _tun.Name;
 
     /// <summary>Advances on every pass of the data thread, at least once a second while idle: what the watchdog checks.</summary>

@@ -49,5 +49,12 @@ public sealed class GrantMapDevice : IDisposable
     /// <summary>IOCTL_GNTDEV_SET_UNMAP_NOTIFY: when our (writable) mapping goes, clear the byte at <paramref name="index"/>.</summary>
     public void ClearOnUnmap(ulong index) => XenIoctl.ClearOnUnmap(Handle, XenIoctl.GntdevSetUnmapNotify, index);
 
+    /// <summary>
+    /// Cancels the unmap notification of the mapping at <paramref name="index"/>. Needed before
+    /// unmapping a mapping that no longer holds the peer's page (after a save/restore or a
+    /// migration): the kernel would clear the byte through it, and fault.
+    /// </summary>
+    public void CancelUnmapNotify(ulong index) => XenIoctl.SetUnmapNotify(Handle, XenIoctl.GntdevSetUnmapNotify, index, 0);
+
     public void Dispose() => Handle.Dispose();
 }

@@ -61,10 +61,14 @@ internal static class XenIoctl
     }
 
     /// <summary>SET_UNMAP_NOTIFY on gntalloc or gntdev: clear the byte at <paramref name="index"/> when our mapping of its page goes.</summary>
-    public static unsafe void ClearOnUnmap(SafeFileDescriptor fd, nuint request, ulong index)
+    public static void ClearOnUnmap(SafeFileDescriptor fd, nuint request, ulong index) =>
+        SetUnmapNotify(fd, request, index, UnmapNotifyClearByte);
+
+    /// <summary>Replaces the mapping's unmap notification with <paramref name="action"/> (0: none).</summary>
+    public static unsafe void SetUnmapNotify(SafeFileDescriptor fd, nuint request, ulong index, uint action)
     {
-        var argument = new UnmapNotify { Index = index, Action = UnmapNotifyClearByte };
-        Call(fd, request, &argument, "set an unmap notification on");
+        var argument = new UnmapNotify { Index = index, Action = action };
+        Call(fd, request, &argument, action == 0 ? "cancel the unmap notification on" : "set an unmap notification on");
     }
 
     /// <summary>struct ioctl_gntalloc_unmap_notify / ioctl_gntdev_unmap_notify: u64 index, u32 action, u32 event_channel_port.</summary>

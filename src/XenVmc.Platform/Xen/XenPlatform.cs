@@ -125,6 +125,23 @@ internal sealed class XenGrantTable(GrantAllocDevice alloc, GrantMapDevice map) 
 
         public void ClearOnUnmap(int offset) => map.ClearOnUnmap(index + XenPage.CheckOffset(offset, memory.Length));
 
+        public void Abandon()
+        {
+            if (Volatile.Read(ref _disposed) == 0)
+            {
+                try
+                {
+                    map.CancelUnmapNotify(index);
+                }
+                catch (LinuxException)
+                {
+                    // No notification was set, or the mapping is already unregistered.
+                }
+            }
+
+            Dispose();
+        }
+
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)

@@ -170,7 +170,10 @@ public sealed class DataPathAllocationTests : IAsyncLifetime
     }
 
     /// <summary>A virtio-net header (no offloads) and an IPv4/UDP datagram Peer → Local:5555; returns its length.</summary>
-    private static int BuildUdp(byte[] record, int payloadLength)
+    private static int BuildUdp(byte[] record, int payloadLength) => BuildUdp(record, payloadLength, Peer, Local);
+
+    /// <summary>A virtio-net header (no offloads) and an IPv4/UDP datagram <paramref name="source"/> → <paramref name="destination"/>:5555; returns its length.</summary>
+    internal static int BuildUdp(byte[] record, int payloadLength, IPAddress source, IPAddress destination)
     {
         var span = record.AsSpan();
         span[..VirtioNetHeader.Size].Clear();
@@ -181,8 +184,8 @@ public sealed class DataPathAllocationTests : IAsyncLifetime
         BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)total);
         ip[8] = 64;
         ip[9] = 17;
-        Peer.TryWriteBytes(ip[12..16], out _);
-        Local.TryWriteBytes(ip[16..20], out _);
+        source.TryWriteBytes(ip[12..16], out _);
+        destination.TryWriteBytes(ip[16..20], out _);
         BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Compute(ip[..20]));
         BinaryPrimitives.WriteUInt16BigEndian(ip[20..], 40000);
         BinaryPrimitives.WriteUInt16BigEndian(ip[22..], 5555);

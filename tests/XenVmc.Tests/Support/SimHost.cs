@@ -101,12 +101,12 @@ internal sealed class SimHost : IAsyncDisposable
 
     public SimHypervisorClient HypervisorClient(ushort domid) => Own(SimHypervisorClient.Connect(HypervisorSocket(domid)));
 
-    /// <summary>A guest daemon's context for <paramref name="domid"/> on the simulated platform, default options.</summary>
-    public GuestContext Guest(ushort domid)
+    /// <summary>A guest daemon's context for <paramref name="domid"/> on the simulated platform, default options (and the real resume clock unless given one).</summary>
+    public GuestContext Guest(ushort domid, Linux.ResumeEpoch? resume = null)
     {
         var platform = Platform(domid);
         var store = Own(platform.OpenStore());
-        return new GuestContext(domid, store, platform, new GuestOptions(), new GuestLog(Logger));
+        return new GuestContext(domid, store, platform, new GuestOptions(), new GuestLog(Logger), resume ?? new Linux.ResumeEpoch());
     }
 
     public T Own<T>(T resource)

@@ -1,0 +1,96 @@
+using Xunit;
+
+namespace XenVmc.Linux.Tests;
+
+public sealed class ResumeEpochTests
+{
+    [Fact]
+    public void TheRealClocks_GiveAStableOffset_OnAMachineThatIsNotSuspended()
+    {
+        var epoch = new ResumeEpoch();
+        long first = -1;
+        for (int i = 0; i < 100 && first < 0; i++)
+        {
+            first = ResumeEpoch.ReadSleepOffset();
+        }
+
+        Assert.True(first >= 0, "no unpreempted reading in 100 tries");
+        for (int i = 0; i < 10_000; i++)
+        {
+            Assert.Equal(0, epoch.Sample());
+        }
+
+        long last = ResumeEpoch.ReadSleepOffset();
+        Assert.True(last < 0 || Math.Abs(last - first) < ResumeEpoch.ThresholdNanoseconds, $"offset moved from {first} to {last} ns");
+    }
+
+    [Fact]
+    public void AJumpOfTheBootTimeOffset_IsOneResume_AndJitterIsNone()
+    {
+        long offset = 7_000;
+        var epoch = new ResumeEpoch(() => Volatile.Read(ref offset));
+        Assert.Equal(0, epoch.Sample());
+
+        offset += ResumeEpoch.ThresholdNanoseconds / 2;
+        Assert.Equal(0, epoch.Sample());
+
+        offset += 3_000_000_000; // 3 s away: saved and restored
+        Assert.Equal(1, epoch.Sample());
+        Assert.Equal(1, epoch.Sample());
+        Assert.Equal(1, epoch.Current);
+
+        offset += 2 * ResumeEpoch.ThresholdNanoseconds; // a short migration downtime
+        Assert.Equal(2, epoch.Sample());
+    }
+
+    [Fact]
+    public void PreemptedReadings_AreIgnored()
+    {
+        long offset = -1;
+        var epoch = new ResumeEpoch(() => Volatile.Read(ref offset));
+        offset = 0;
+        Assert.Equal(0, epoch.Sample());
+        offset = -1;
+        Assert.Equal(0, epoch.Sample());
+        offset = 10;
+        Assert.Equal(0, epoch.Sample());
+    }
+
+    [Fact]
+    public void ManyThreadsSamplingOneResume_CountItOnce()
+    {
+        long offset = 0;
+        var epoch = new ResumeEpoch(() => Volatile.Read(ref offset));
+        using var start = new Barrier(4);
+        long[] seen = new long[4];
+        var threads = Enumerable.Range(0, 4).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            long deadline = Environment.TickCount64 + 5000;
+            while (seen[i] < 1 && Environment.TickCount64 < deadline)
+            {
+                seen[i] = Math.Max(seen[i], epoch.Sample());
+            }
+
+            // A few more samples after the jump: none may count it again.
+            for (int n = 0; n < 1000; n++)
+            {
+                seen[i] = Math.Max(seen[i], epoch.Sample());
+            }
+        })).ToArray();
+        foreach (var t in threads)
+        {
+            t.Start();
+        }
+
+        Thread.Sleep(5);
+        Volatile.Write(ref offset, 2_000_000_000);
+        foreach (var t in threads)
+        {
+            t.Join();
+        }
+
+        Assert.Equal(1, epoch.Sample());
+        Assert.All(seen, s => Assert.Equal(1, s));
+    }
+}
