@@ -147,9 +147,12 @@ internal sealed partial class PeerLink
         }
 
         int taken = 0;
-        while (taken < max && !IsStale(channel))
+
+        // The clock is read again only after a system call: the pass's poll or reads, a notify.
+        bool recheck = true;
+        while (taken < max && !(recheck && IsStale(channel)))
         {
-            var status = ReceiveOne(channel, buffer, out bool delivered);
+            var status = ReceiveOne(channel, buffer, out bool delivered, out recheck);
             if (status == RingReadStatus.Record)
             {
                 taken++;
@@ -199,7 +202,7 @@ internal sealed partial class PeerLink
         byte[] buffer = GC.AllocateUninitializedArray<byte>(ChannelNodes.MaxRecordPayload);
         for (int left = channel.Consumer.Capacity / 8; left > 0 && !IsStale(channel); left--)
         {
-            var status = ReceiveOne(channel, buffer, out bool delivered);
+            var status = ReceiveOne(channel, buffer, out bool delivered, out _);
             if (status == RingReadStatus.PeerCorrupt)
             {
                 FailCorruptRing(channel);
@@ -228,19 +231,25 @@ internal sealed partial class PeerLink
     /// false when the record broke the protocol (the peer is failed; its space is not released).
     /// The per-packet receive path: allocates nothing (a test proves it).
     /// </summary>
-    internal RingReadStatus ReceiveOne(Channel channel, byte[] buffer, out bool delivered)
+    internal RingReadStatus ReceiveOne(Channel channel, byte[] buffer, out bool delivered, out bool recheck)
     {
         var consumer = channel.Consumer;
         var status = consumer.TryRead(out var record);
         delivered = true;
+        recheck = false;
         if (status == RingReadStatus.Record)
         {
             delivered = Deliver(record.Payload, buffer);
 
             // Deliver made a system call: the domain may have been suspended and resumed in it.
-            if (delivered && !IsStale(channel) && consumer.Release())
+            if (IsStale(channel))
+            {
+                recheck = true;
+            }
+            else if (delivered && consumer.Release())
             {
                 channel.Port.Notify();
+                recheck = true;
             }
         }
 

@@ -13,16 +13,19 @@ namespace XenVmc.Linux;
 /// any more after a resume (the new domain has no such grant mappings), and touching them faults.
 /// Whoever touches such a mapping samples the epoch after each system call (the kernel freezes
 /// user threads only on their way back from the kernel) and leaves the mapping alone once the
-/// epoch has moved past the one it was mapped in. Sampling reads three vDSO clocks (~60 ns) and
-/// allocates nothing; it is safe from any thread.
+/// epoch has moved past the one it was mapped in.
+/// A reading is CLOCK_BOOTTIME − CLOCK_MONOTONIC, the boot clock read first: a thread preempted
+/// between the two reads sees a smaller offset, never a larger one, so preemption can hide
+/// nothing but make no resume appear; the baseline is the largest of several readings. Sampling
+/// reads two vDSO clocks (~40 ns), allocates nothing, and is safe from any thread.
 /// </remarks>
 public sealed class ResumeEpoch
 {
-    /// <summary>A jump of the boot-time offset by more than this is a resume (reading jitter is ~100 ns).</summary>
+    /// <summary>A rise of the boot-time offset by more than this is a resume (reading jitter is ~100 ns).</summary>
     public const long ThresholdNanoseconds = 1_000_000;
 
-    /// <summary>Readings whose two boot-time samples are further apart than this (a preemption in between) are not used.</summary>
-    private const long MaxReadingSpreadNanoseconds = 100_000;
+    /// <summary>Readings that make a baseline: one of them unpreempted is enough.</summary>
+    private const int BaselineReadings = 16;
 
     private readonly Func<long> _offset;
     private long _baseline;
@@ -33,18 +36,11 @@ public sealed class ResumeEpoch
     {
     }
 
-    /// <summary>For tests: <paramref name="offset"/> stands for CLOCK_BOOTTIME − CLOCK_MONOTONIC in ns, negative for "no reading".</summary>
+    /// <summary>For tests: <paramref name="offset"/> stands for CLOCK_BOOTTIME − CLOCK_MONOTONIC in ns.</summary>
     public ResumeEpoch(Func<long> offset)
     {
         _offset = offset;
-        long first = -1;
-        for (int i = 0; i < 100 && first < 0; i++)
-        {
-            first = offset();
-        }
-
-        // Never a reading: a later one may then count as a resume, before any mapping depends on it.
-        _baseline = Math.Max(0, first);
+        _baseline = Baseline(long.MinValue);
     }
 
     /// <summary>The epoch as last sampled, without reading the clocks.</summary>
@@ -55,8 +51,8 @@ public sealed class ResumeEpoch
     {
         long offset = _offset();
         long baseline = Volatile.Read(ref _baseline);
-        if (offset >= 0 && offset - baseline > ThresholdNanoseconds &&
-            Interlocked.CompareExchange(ref _baseline, offset, baseline) == baseline)
+        if (offset - baseline > ThresholdNanoseconds &&
+            Interlocked.CompareExchange(ref _baseline, Baseline(offset), baseline) == baseline)
         {
             return Interlocked.Increment(ref _epoch);
         }
@@ -64,20 +60,24 @@ public sealed class ResumeEpoch
         return Volatile.Read(ref _epoch);
     }
 
-    /// <summary>CLOCK_BOOTTIME − CLOCK_MONOTONIC in ns: the time spent suspended since boot; −1 when the reading was preempted.</summary>
+    /// <summary>CLOCK_BOOTTIME − CLOCK_MONOTONIC in ns (the boot clock read first): the time spent suspended since boot, less any preemption between the reads.</summary>
     public static unsafe long ReadSleepOffset()
     {
-        Libc.TimeSpec boot1, monotonic, boot2;
-        Libc.ClockGetTime(Libc.CLOCK_BOOTTIME, &boot1);
+        Libc.TimeSpec boot, monotonic;
+        Libc.ClockGetTime(Libc.CLOCK_BOOTTIME, &boot);
         Libc.ClockGetTime(Libc.CLOCK_MONOTONIC, &monotonic);
-        Libc.ClockGetTime(Libc.CLOCK_BOOTTIME, &boot2);
-        long b1 = Nanoseconds(boot1);
-        if (Nanoseconds(boot2) - b1 > MaxReadingSpreadNanoseconds)
+        return Nanoseconds(boot) - Nanoseconds(monotonic);
+    }
+
+    private long Baseline(long first)
+    {
+        long best = first;
+        for (int i = 0; i < BaselineReadings; i++)
         {
-            return -1;
+            best = Math.Max(best, _offset());
         }
 
-        return Math.Max(0, b1 - Nanoseconds(monotonic));
+        return best;
     }
 
     private static long Nanoseconds(Libc.TimeSpec time) => (time.Seconds * 1_000_000_000L) + time.Nanoseconds;
