@@ -31,4 +31,11 @@ public interface IEventPort : IDisposable
 
     /// <summary>Clears a pending event without waiting; true if one was pending.</summary>
     bool TryConsume();
+
+    /// <summary>
+    /// Lets go of a port bound before this domain was suspended and resumed (saved and restored,
+    /// or migrated): the binding died with the old domain, and the platform releases what it safely
+    /// can.
+    /// </summary>
+    void Abandon() => Dispose();
 }

@@ -95,7 +95,7 @@ internal sealed class Channel : IDisposable
             return;
         }
 
-        Port.Dispose();
+        Port.Abandon();
         foreach (var region in _regions)
         {
             region.Abandon();
