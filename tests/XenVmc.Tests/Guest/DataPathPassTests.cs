@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging.Abstractions;
 using XenVmc.Guest;
 using XenVmc.Guest.Channels;
@@ -9,18 +10,22 @@ using XenVmc.Linux;
 using XenVmc.Packets;
 using XenVmc.Platform.Layout;
 using XenVmc.Rings;
-using XenVmc.Tests.Support;
 using XenVmc.Linux.Tests;
+using XenVmc.Tests.Support;
 
 namespace XenVmc.Tests.Guest;
 
 /// <summary>
-/// The per-packet path allocates nothing: a real TUN in a private network namespace, a real
-/// channel on the simulated host, and the data thread's own pass (TUN read → parse → ring, and
-/// ring → check → TUN writev) run many times on one thread between two readings of
-/// <see cref="GC.GetAllocatedBytesForCurrentThread"/>. Needs root (CAP_NET_ADMIN), as CI has.
+/// The data thread's per-packet pass (<see cref="GuestDataPath.RunPass(byte[], byte[])"/>) on a
+/// real TUN in a private network namespace and a real channel on the simulated host, run on the
+/// test's thread. It allocates nothing per packet (between two readings of
+/// <see cref="GC.GetAllocatedBytesForCurrentThread"/>), and after a suspend and resume (Xen
+/// save/restore, migration) it never touches the peer's pages: on Xen the daemon died of such a
+/// touch and the guest kernel oopsed in gntdev's unmap notification. There the mappings are made
+/// PROT_NONE when the injected resume clock jumps, so any touch kills the test process. Needs
+/// root (CAP_NET_ADMIN), as CI has.
 /// </summary>
-public sealed class DataPathAllocationTests : IAsyncLifetime
+public sealed partial class DataPathPassTests : IAsyncLifetime
 {
     private static readonly IPAddress Local = IPAddress.Parse("198.18.0.1");
     private static readonly IPAddress Peer = IPAddress.Parse("198.18.0.2");
@@ -56,18 +61,8 @@ public sealed class DataPathAllocationTests : IAsyncLifetime
 
     private static void Run(GuestContext context, Channel low, Channel high)
     {
-        using var rtnl = RtNetlink.Open();
-        using var tun = TunDevice.Open("vmc0", new TunOpenOptions { NonBlocking = true });
-        rtnl.SetLinkUp(tun.IfIndex, true);
-        rtnl.AddAddress(tun.IfIndex, Local, 32);
-        rtnl.ReplaceRoute(new RouteSpec(Peer, 32, tun.IfIndex, Local, 86));
-
-        using var dataPath = new GuestDataPath(tun, new RouteManager(RtNetlink.Open(), tun.IfIndex, 86), new GuestLog(NullLogger.Instance));
-        dataPath.SetLocalAddresses([Local]);
-        var link = new PeerLink(context, dataPath, new PeerTableEntry(2, [Peer], ""));
-        link.AttachForTest(low);
-        dataPath.Publish(link);
-        dataPath.StartReceiving(link);
+        using var rig = new Rig(context, 2, Local, Peer, low);
+        var (dataPath, link) = (rig.DataPath, rig.Link);
 
         using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         sender.Bind(new IPEndPoint(Local, 0));
@@ -157,6 +152,112 @@ public sealed class DataPathAllocationTests : IAsyncLifetime
         Assert.Equal(0, link.Counters.RxBadSource + link.Counters.RxBadDestination + link.Counters.RxMalformedTotal + link.Counters.RxTunErrors);
     }
 
+    [Fact]
+    public async Task AfterAResume_TheHighSideNeverTouchesThePeersPages_AndAbandonsThem()
+    {
+        long sleptNs = 0;
+        var resume = new ResumeEpoch(() => Volatile.Read(ref sleptNs));
+        var context = _host.Guest(2, resume);
+        var offering = ChannelOffer.OfferAsync(_host.Guest(1), 2, _timeout.Token);
+        var accepting = ChannelAccept.AcceptAsync(context, 1, _timeout.Token);
+        await Task.WhenAll(offering, accepting).WaitAsync(TimeSpan.FromSeconds(10));
+        var low = _host.Own(await offering);
+        var high = _host.Own(await accepting);
+        Assert.Equal(0, high.Epoch);
+
+
+        NetnsThread.Run(() => RunResume(context, resume, () => Volatile.Write(ref sleptNs, 4_000_000_000), low, high), timeoutMs: 50_000);
+    }
+
+    private static void RunResume(GuestContext context, ResumeEpoch resume, Action suspendAndResume, Channel low, Channel high)
+    {
+        // This guest is domain 2 (Peer's address), the high side, mapping domain 1's pages.
+        using var rig = new Rig(context, 1, Peer, Local, high);
+        var (dataPath, link) = (rig.DataPath, rig.Link);
+
+        using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        sender.Bind(new IPEndPoint(Peer, 0));
+        byte[] tunBuffer = GC.AllocateUninitializedArray<byte>(TunDevice.MaxPacketSize + 1, pinned: true);
+        byte[] rxBuffer = GC.AllocateUninitializedArray<byte>(ChannelNodes.MaxRecordPayload, pinned: true);
+        byte[] record = new byte[2048];
+
+        // Before: both directions work.
+        sender.SendTo(new byte[100], new IPEndPoint(Local, 9));
+        Assert.Equal(RingWriteStatus.Written, low.Producer.TryWrite(record.AsSpan(0, BuildUdp(record, 100, Local, Peer)), default));
+        while (dataPath.RunPass(tunBuffer, rxBuffer))
+        {
+        }
+
+        Assert.True(link.Counters.TxPackets >= 1, "the datagram did not reach the ring");
+        Assert.Equal(1, link.Counters.RxPackets);
+        while (low.Consumer.TryRead(out _) == RingReadStatus.Record)
+        {
+        }
+
+        low.Consumer.Release();
+        long txBefore = link.Counters.TxPackets;
+
+        // The domain is suspended and resumed: the peer's pages are gone from behind the mappings.
+        Assert.Equal(RingWriteStatus.Written, low.Producer.TryWrite(record.AsSpan(0, BuildUdp(record, 100, Local, Peer)), default));
+        suspendAndResume();
+        foreach (var region in high.Regions)
+        {
+            Assert.Equal(0, MProtect(region.Address, (nuint)region.Length, 0));
+        }
+
+        long notConnected = dataPath.Counters.NotConnected;
+        for (int i = 0; i < 5; i++)
+        {
+            sender.SendTo(new byte[100], new IPEndPoint(Local, 9));
+        }
+
+        while (dataPath.RunPass(tunBuffer, rxBuffer))
+        {
+        }
+
+        Assert.True(link.PrepareToSleep(), "a stale channel has nothing to arm");
+        Assert.False(link.PrepareToWaitForSpace(200), "a stale channel has no space to wait for");
+        Assert.Equal(1, resume.Current);
+        Assert.True(dataPath.Counters.NotConnected >= notConnected + 5, $"{dataPath.Counters.NotConnected - notConnected} of 5 datagrams counted as not connected");
+        Assert.Equal(txBefore, link.Counters.TxPackets);
+        Assert.Equal(1, link.Counters.RxPackets);
+
+        // Released without a touch (a Dispose would write our goodbye into the control page).
+        dataPath.StopReceiving(link);
+        high.Close(resume);
+    }
+
+    /// <summary>A real TUN in the test's namespace with a route to the peer, the data path on it, and a link over <paramref name="channel"/>.</summary>
+    private sealed class Rig : IDisposable
+    {
+        private readonly RtNetlink _rtnl = RtNetlink.Open();
+        private readonly TunDevice _tun = TunDevice.Open("vmc0", new TunOpenOptions { NonBlocking = true });
+
+        public Rig(GuestContext context, ushort peerDomid, IPAddress local, IPAddress peer, Channel channel)
+        {
+            _rtnl.SetLinkUp(_tun.IfIndex, true);
+            _rtnl.AddAddress(_tun.IfIndex, local, 32);
+            _rtnl.ReplaceRoute(new RouteSpec(peer, 32, _tun.IfIndex, local, 86));
+            DataPath = new GuestDataPath(_tun, new RouteManager(RtNetlink.Open(), _tun.IfIndex, 86), new GuestLog(NullLogger.Instance));
+            DataPath.SetLocalAddresses([local]);
+            Link = new PeerLink(context, DataPath, new PeerTableEntry(peerDomid, [peer], ""));
+            Link.AttachForTest(channel);
+            DataPath.Publish(Link);
+            DataPath.StartReceiving(Link);
+        }
+
+        public GuestDataPath DataPath { get; }
+
+        public PeerLink Link { get; }
+
+        public void Dispose()
+        {
+            DataPath.Dispose();
+            _tun.Dispose();
+            _rtnl.Dispose();
+        }
+    }
+
     private static int TryReceive(Socket socket, byte[] buffer)
     {
         try
@@ -173,7 +274,7 @@ public sealed class DataPathAllocationTests : IAsyncLifetime
     private static int BuildUdp(byte[] record, int payloadLength) => BuildUdp(record, payloadLength, Peer, Local);
 
     /// <summary>A virtio-net header (no offloads) and an IPv4/UDP datagram <paramref name="source"/> → <paramref name="destination"/>:5555; returns its length.</summary>
-    internal static int BuildUdp(byte[] record, int payloadLength, IPAddress source, IPAddress destination)
+    private static int BuildUdp(byte[] record, int payloadLength, IPAddress source, IPAddress destination)
     {
         var span = record.AsSpan();
         span[..VirtioNetHeader.Size].Clear();
@@ -194,4 +295,6 @@ public sealed class DataPathAllocationTests : IAsyncLifetime
         return VirtioNetHeader.Size + total;
     }
 
+    [LibraryImport("libc", EntryPoint = "mprotect", SetLastError = true)]
+    private static partial int MProtect(nint address, nuint length, int protection);
 }
