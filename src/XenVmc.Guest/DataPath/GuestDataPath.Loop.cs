@@ -126,22 +126,6 @@ internal sealed partial class GuestDataPath
             int length;
             try
             {
-                if (Volatile.Read(ref _only) is { } only)
-                {
-                    // One peer: read straight into its ring (see PeerLink.TransmitFromTun).
-                    length = only.TransmitFromTun(_tun, buffer, this);
-                    if (length >= 0)
-                    {
-                        busy = true;
-                        continue;
-                    }
-
-                    if (length == -1)
-                    {
-                        return busy;
-                    }
-                }
-
                 length = _tun.Read(buffer);
             }
             catch (LinuxException)
@@ -171,21 +155,15 @@ internal sealed partial class GuestDataPath
     /// <summary>Hands one packet read from the TUN to its peer's link; returns the link when its ring is full.</summary>
     private PeerLink? Forward(ReadOnlySpan<byte> record)
     {
-        PacketInfo info = default;
-        var reason = record.Length > VirtioNetHeader.Size ? PacketParser.TryParse(record[VirtioNetHeader.Size..], out info) : PacketDropReason.Truncated;
-        if (Route(reason, info, record.Length) is not { } link)
+        Counters.ReadPackets++;
+        Counters.ReadBytes += record.Length;
+        if (record.Length <= VirtioNetHeader.Size)
         {
+            Counters.Malformed[(int)PacketDropReason.Truncated]++;
             return null;
         }
 
-        return link.Transmit(record, Counters) == TransmitResult.Full ? link : null;
-    }
-
-    /// <summary>Counts a packet read from the TUN and returns the link of its destination, or null (counted) when it goes nowhere.</summary>
-    internal PeerLink? Route(PacketDropReason reason, in PacketInfo info, int length)
-    {
-        Counters.ReadPackets++;
-        Counters.ReadBytes += length;
+        var reason = PacketParser.TryParse(record[VirtioNetHeader.Size..], out var info);
         if (reason != PacketDropReason.None)
         {
             Counters.Malformed[(int)reason]++;
@@ -198,7 +176,7 @@ internal sealed partial class GuestDataPath
             return null;
         }
 
-        return link;
+        return link.Transmit(record, Counters) == TransmitResult.Full ? link : null;
     }
 
     /// <summary>Nothing to do: arm every ring's wakeup, then poll until a peer, the TUN or the control path wakes us.</summary>

@@ -30,7 +30,6 @@ internal sealed partial class GuestDataPath : IDisposable
     private readonly Lock _lock = new();
     private readonly EventFd _wake = EventFd.Create(nonBlocking: true);
     private Dictionary<IpKey, PeerLink> _byDestination = [];
-    private PeerLink? _only;
     private PeerLink[] _receivers = [];
     private HashSet<IpKey> _localAddresses = [];
     private Thread? _reader;
@@ -73,7 +72,6 @@ internal sealed partial class GuestDataPath : IDisposable
             }
 
             Volatile.Write(ref _byDestination, next);
-            Volatile.Write(ref _only, OnlyLink(next));
         }
     }
 
@@ -139,25 +137,7 @@ internal sealed partial class GuestDataPath : IDisposable
             }
 
             Volatile.Write(ref _byDestination, next);
-            Volatile.Write(ref _only, OnlyLink(next));
         }
-    }
-
-    /// <summary>The one link every destination leads to, or null when there are none or several.</summary>
-    private static PeerLink? OnlyLink(Dictionary<IpKey, PeerLink> table)
-    {
-        PeerLink? only = null;
-        foreach (var link in table.Values)
-        {
-            if (only is not null && only != link)
-            {
-                return null;
-            }
-
-            only = link;
-        }
-
-        return only;
     }
 
     public void SetLocalAddresses(IEnumerable<IPAddress> addresses) =>
