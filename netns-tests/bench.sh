@@ -13,6 +13,11 @@
 # order alternates by round), and the vmc0/eth0 byte counters of each run are recorded as proof
 # of the path taken.
 #
+# CPU cost: the daemons' CPU seconds (from /proc/<pid>/stat) and the whole machine's (from
+# /proc/stat, every core, all but idle) per GB received, for both paths: on a machine whose cores
+# both tools saturate, the throughput ratio follows from these (a quiet machine is needed for the
+# host figure to mean the test alone).
+#
 # Writes DIR/raw.csv (every run), DIR/summary.csv (medians and ratios), DIR/throughput.png
 # (throughput against message size, both paths), DIR/table.txt, DIR/machine.txt.
 set -euo pipefail
@@ -92,6 +97,13 @@ daemon_cpu() {
     echo "scale=3; $total / $HZ" | bc
 }
 
+# CPU seconds (all cores, everything but idle and iowait) the whole machine used so far.
+host_cpu() {
+    local cpu user nice system idle iowait irq softirq steal rest
+    read -r cpu user nice system idle iowait irq softirq steal rest </proc/stat
+    echo "scale=3; ($user + $nice + $system + $irq + $softirq + $steal) / $HZ" | bc
+}
+
 link_bytes() { # ns dev -> "rx tx"
     ip -n "$1" -s -j link show dev "$2" | jq -r '.[0].stats64 | "\(.rx.bytes) \(.tx.bytes)"'
 }
@@ -140,15 +152,15 @@ wait_listen $G2 t $SP_TCP_PORT
 } >"$OUT/machine.txt"
 
 RAW="$OUT/raw.csv"
-echo "round,test,path,metric,value,seconds,bytes,daemon_cpu_s,vmc0_tx_bytes,eth0_tx_bytes,load1" >"$RAW"
+echo "round,test,path,metric,value,seconds,bytes,daemon_cpu_s,vmc0_tx_bytes,eth0_tx_bytes,load1,host_cpu_s" >"$RAW"
 
 # One measurement on one path: runs the tool, appends rows to raw.csv.
 measure() { # round test path addr
     local round=$1 test=$2 path=$3 addr=$4
-    local cpu0 cpu1 v0 v1 e0 e1 json out bytes secs load rate=()
+    local cpu0 cpu1 h0 h1 v0 v1 e0 e1 json out bytes secs load rate=()
     # "name@RATE" offers a fixed rate (iperf3 -b), so CPU per GB compares the paths' cost, not their speed.
     [[ $test == *@* ]] && rate=(-b "${test#*@}")
-    cpu0=$(daemon_cpu); v0=$(link_bytes $G1 vmc0); e0=$(link_bytes $G1 eth0)
+    cpu0=$(daemon_cpu); h0=$(host_cpu); v0=$(link_bytes $G1 vmc0); e0=$(link_bytes $G1 eth0)
     case "${test%@*}" in
         tcp1|tcp4|tcp-l*)
             local args=(-t "$SECONDS_PER_RUN")
@@ -185,15 +197,16 @@ row() {
     local value=$1 metric=$2
     [[ -n $value && $value != null ]] || { echo "bench: $test on $path gave no $metric" >&2; value=nan; }
     if [[ -z ${cpu1:-} ]]; then
-        cpu1=$(daemon_cpu); v1=$(link_bytes $G1 vmc0); e1=$(link_bytes $G1 eth0)
+        cpu1=$(daemon_cpu); h1=$(host_cpu); v1=$(link_bytes $G1 vmc0); e1=$(link_bytes $G1 eth0)
         load=$(cut -d' ' -f1 /proc/loadavg)
     fi
-    local cpu vtx etx
+    local cpu host vtx etx
     cpu=$(echo "$cpu1 - $cpu0" | bc)
+    host=$(echo "$h1 - $h0" | bc)
     vtx=$(( ${v1#* } - ${v0#* } )); etx=$(( ${e1#* } - ${e0#* } ))
-    echo "$round,$test,$path,$metric,$value,$secs,$bytes,$cpu,$vtx,$etx,$load" >>"$RAW"
-    printf '  %-9s %-7s %-7s %12.3f   (vmc0 tx %6.0f MB, eth0 tx %6.0f MB, daemons %.2f CPU s)\n' \
-        "$test" "$path" "$metric" "$value" "$(echo "$vtx/1000000" | bc)" "$(echo "$etx/1000000" | bc)" "$cpu"
+    echo "$round,$test,$path,$metric,$value,$secs,$bytes,$cpu,$vtx,$etx,$load,$host" >>"$RAW"
+    printf '  %-9s %-7s %-7s %12.3f   (vmc0 tx %6.0f MB, eth0 tx %6.0f MB, daemons %.2f CPU s, host %.2f CPU s)\n' \
+        "$test" "$path" "$metric" "$value" "$(echo "$vtx/1000000" | bc)" "$(echo "$etx/1000000" | bc)" "$cpu" "$host"
 }
 
 TESTS=(tcp1 tcp4 udp64 udp1400 udp8192 pp-udp pp-tcp tcp-l64 tcp-l1400 tcp-l8192)
@@ -220,7 +233,7 @@ import csv, statistics, sys
 raw, out = sys.argv[1], sys.argv[2]
 rows = list(csv.DictReader(open(raw)))
 keys = []
-values, cpu, gb = {}, {}, {}
+values, cpu, host = {}, {}, {}
 for r in rows:
     k = (r["test"], r["metric"])
     if k not in keys:
@@ -228,6 +241,8 @@ for r in rows:
     values.setdefault((k, r["path"]), []).append(float(r["value"]))
     if r["metric"] in ("gbps",) and float(r["bytes"]) > 0:
         cpu.setdefault((r["test"], r["path"]), []).append(float(r["daemon_cpu_s"]) / (float(r["bytes"]) / 1e9))
+        if r.get("host_cpu_s"):
+            host.setdefault((r["test"], r["path"]), []).append(float(r["host_cpu_s"]) / (float(r["bytes"]) / 1e9))
 # target: (ratio bound, direction) on bypass / bridge
 targets = {("tcp1", "gbps"): (1.15, ">="), ("tcp4", "gbps"): (1.15, ">="),
            ("udp1400", "pps"): (1.0, ">="), ("udp64", "pps"): (0.8, ">="),
@@ -236,8 +251,8 @@ targets = {("tcp1", "gbps"): (1.15, ">="), ("tcp4", "gbps"): (1.15, ">="),
 lines = []
 with open(f"{out}/summary.csv", "w", newline="") as f:
     w = csv.writer(f)
-    w.writerow(["test", "metric", "bridge", "bypass", "ratio", "target", "met", "bypass_daemon_cpu_s_per_GB"])
-    hdr = f"{'test':<10}{'metric':<8}{'bridge':>12}{'bypass':>12}{'ratio':>8}  {'target':<8}{'met':<5}{'daemon CPU s/GB':>16}"
+    w.writerow(["test", "metric", "bridge", "bypass", "ratio", "target", "met", "bypass_daemon_cpu_s_per_GB", "bridge_host_cpu_s_per_GB", "bypass_host_cpu_s_per_GB"])
+    hdr = f"{'test':<10}{'metric':<8}{'bridge':>12}{'bypass':>12}{'ratio':>8}  {'target':<8}{'met':<5}{'daemon CPU s/GB':>16}{'host CPU s/GB bridge/bypass':>29}"
     lines += [hdr, "-" * len(hdr)]
     for k in keys:
         b = statistics.median(values.get((k, "bridge"), [float("nan")]))
@@ -248,8 +263,12 @@ with open(f"{out}/summary.csv", "w", newline="") as f:
         met = "" if not t else ("yes" if (ratio >= t[0] if t[1] == ">=" else ratio <= t[0]) else "NO")
         c = cpu.get((k[0], "bypass"))
         cs = f"{statistics.median(c):.2f}" if c and k[1] == "gbps" else ""
-        w.writerow([k[0], k[1], f"{b:.4g}", f"{p:.4g}", f"{ratio:.3f}", target, met, cs])
-        lines.append(f"{k[0]:<10}{k[1]:<8}{b:>12.4g}{p:>12.4g}{ratio:>7.2f}x  {target:<8}{met:<5}{cs:>16}")
+        hb, hp = host.get((k[0], "bridge")), host.get((k[0], "bypass"))
+        hbs = f"{statistics.median(hb):.2f}" if hb and k[1] == "gbps" else ""
+        hps = f"{statistics.median(hp):.2f}" if hp and k[1] == "gbps" else ""
+        hs = f"{hbs} / {hps}" if hbs or hps else ""
+        w.writerow([k[0], k[1], f"{b:.4g}", f"{p:.4g}", f"{ratio:.3f}", target, met, cs, hbs, hps])
+        lines.append(f"{k[0]:<10}{k[1]:<8}{b:>12.4g}{p:>12.4g}{ratio:>7.2f}x  {target:<8}{met:<5}{cs:>16}{hs:>29}")
 # Chart data: message size -> Gbit/s for both paths.
 with open(f"{out}/chart.dat", "w") as f:
     f.write("# size tcp_bridge tcp_bypass udp_bridge udp_bypass (Gbit/s)\n")
