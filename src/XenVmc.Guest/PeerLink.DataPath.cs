@@ -109,7 +109,7 @@ internal sealed partial class PeerLink
     /// since the channel was mapped: the peer's pages are not behind our mappings any more, and
     /// touching them faults. Checked after every system call and before the next touch of
     /// shared memory (the kernel freezes a thread for a suspend only on its way out of the kernel).
-    /// Reads three vDSO clocks; allocates nothing.
+    /// Reads two vDSO clocks (~40 ns); allocates nothing.
     /// </summary>
     private bool IsStale(Channel channel) => _context.Resume.Sample() != channel.Epoch;
 
