@@ -13,7 +13,9 @@ namespace XenVmc.Linux;
 /// any more after a resume (the new domain has no such grant mappings), and touching them faults.
 /// Whoever touches such a mapping samples the epoch after each system call (the kernel freezes
 /// user threads only on their way back from the kernel) and leaves the mapping alone once the
-/// epoch has moved past the one it was mapped in.
+/// epoch has moved past the one it was mapped in. A thread can also be frozen on its return from
+/// an interrupt, between a sample and the touch that follows it: that window, a few instructions
+/// per packet, is not closed.
 /// A reading is CLOCK_BOOTTIME − CLOCK_MONOTONIC, the boot clock read first: a thread preempted
 /// between the two reads sees a smaller offset, never a larger one, so preemption can hide
 /// nothing but make no resume appear; the baseline is the largest of several readings. Sampling
