@@ -75,14 +75,23 @@ if [ "$(cat "$C/app.key" 2>/dev/null)" != "$appkey" ] || [ ! -x "$C/share/app/xe
             -p:PublishSingleFile=true -p:PublishTrimmed=true -p:PublishReadyToRun=true -p:InvariantGlobalization=true \
             -p:DebugType=none -o "$C/app.new/$p" >"$C/publish-$p.log" 2>&1 || { tail -30 "$C/publish-$p.log" >&2; exit 1; }
         cp "$C/app.new/$p"/xenvmc* "$C/app.new/"
+        [ -x "$C/app.new/$p/createdump" ] && cp "$C/app.new/$p/createdump" "$C/app.new/"
         rm -rf "$C/app.new/$p"
     done
     rm -rf "$C/share/app"; mv "$C/app.new" "$C/share/app"
     echo "$appkey" > "$C/app.key"
 fi
 
+# createdump (the runtime's crash-report writer) from the shared runtime of the same version,
+# for images published before the step above kept it: the guests' daemon writes a crash report
+# (DOTNET_EnableCrashReport) with every thread's stack when it dies
+if [ ! -x "$C/share/app/createdump" ]; then
+    cd_src=$(ls -d /usr/share/dotnet/shared/Microsoft.NETCore.App/*/createdump 2>/dev/null | sort -V | tail -1)
+    [ -n "$cd_src" ] && cp "$cd_src" "$C/share/app/createdump"
+fi
+
 # ---- guest initramfs: busybox-static, iproute2, xenstore tools, iperf3, jq, Xen + tun modules, our two programs ----
-domukey=$( (cat "$C/rootfs.key" "$C/app.key" "$HERE/domu-init") | key)
+domukey=$( (cat "$C/rootfs.key" "$C/app.key" "$HERE/domu-init"; ls "$C/share/app") | key)
 if [ "$(cat "$C/domu.key" 2>/dev/null)" != "$domukey" ] || [ ! -f "$C/share/domu-initrd.gz" ]; then
     D=$C/domu-root
     rm -rf "$D"; mkdir -p "$D"/{bin,sbin,proc,sys,dev,tmp,run,etc,lib/modules,var/run}
@@ -98,6 +107,7 @@ if [ "$(cat "$C/domu.key" 2>/dev/null)" != "$domukey" ] || [ ! -f "$C/share/domu
         cp "$R/lib/modules/$KV/kernel/$m.ko" "$D/lib/modules/"
     done
     cp "$C/share/app/xenvmc-guest" "$C/share/app/xenvmc" "$D/bin/"
+    [ -x "$C/share/app/createdump" ] && cp "$C/share/app/createdump" "$D/bin/"
     install -m755 "$HERE/domu-init" "$D/init"
     echo 'root:x:0:0:root:/root:/bin/sh' > "$D/etc/passwd"
     (cd "$D" && find . | cpio -o -H newc --quiet) | gzip -1 > "$C/share/domu-initrd.gz.new"

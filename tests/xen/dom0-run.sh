@@ -306,6 +306,9 @@ if [ "${MIGRATE:-0}" = 1 ]; then
     out=$(gx $A 30 "kill -INT \$(pidof ping) 2>/dev/null; sleep 1; tail -2 /tmp/mig-ping")
     log "ping across the migration: $out"
     fig ping_across_migration "$(grep -o '[0-9]*% packet loss' <<<"$out" | head -1)"
+    # a daemon that died writes a crash report: the crashed thread's frames, shortened
+    gx $B 60 "for f in /tmp/xenvmc-guest.*.crashreport.json; do [ -f \$f ] && jq -c '.payload.threads[] | select(.crashed == true) | [.managed_exception_type, [.stack_frames[] | ((.method_name // \"?\") + \" \" + (.module_name // \"\"))][:40]]' \$f; done" > "$OUT/crash-dom$B.txt" 2>&1
+    [ -s "$OUT/crash-dom$B.txt" ] && sed 's/^/crash report: /' "$OUT/crash-dom$B.txt" | head -5
 fi
 
 gx $B 30 "cat /tmp/xenvmc-guest.log" > "$OUT/guest-dom$B.log" 2>&1
