@@ -25,36 +25,20 @@ namespace XenVmc.Tests.Guest;
 /// PROT_NONE when the injected resume clock jumps, so any touch kills the test process. Needs
 /// root (CAP_NET_ADMIN), as CI has.
 /// </summary>
-public sealed partial class DataPathPassTests : IAsyncLifetime
+public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeconds(60), 1, 2)
 {
     private static readonly IPAddress Local = IPAddress.Parse("198.18.0.1");
     private static readonly IPAddress Peer = IPAddress.Parse("198.18.0.2");
 
-    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
-    private SimHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await SimHost.StartAsync();
-        await _host.CreateDomainAsync(1, _timeout.Token);
-        await _host.CreateDomainAsync(2, _timeout.Token);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _timeout.Dispose();
-    }
-
     [Fact]
     public async Task TunToRing_AndRingToTun_AllocateNothingPerPacket()
     {
-        var context = _host.Guest(1);
-        var offering = ChannelOffer.OfferAsync(context, 2, _timeout.Token);
-        var accepting = ChannelAccept.AcceptAsync(_host.Guest(2), 1, _timeout.Token);
+        var context = Host.Guest(1);
+        var offering = ChannelOffer.OfferAsync(context, 2, Ct);
+        var accepting = ChannelAccept.AcceptAsync(Host.Guest(2), 1, Ct);
         await Task.WhenAll(offering, accepting).WaitAsync(TimeSpan.FromSeconds(10));
-        var low = _host.Own(await offering);
-        var high = _host.Own(await accepting);
+        var low = Host.Own(await offering);
+        var high = Host.Own(await accepting);
 
         NetnsThread.Run(() => Run(context, low, high), timeoutMs: 50_000);
     }
@@ -157,14 +141,13 @@ public sealed partial class DataPathPassTests : IAsyncLifetime
     {
         long sleptNs = 0;
         var resume = new ResumeEpoch(() => Volatile.Read(ref sleptNs));
-        var context = _host.Guest(2, resume);
-        var offering = ChannelOffer.OfferAsync(_host.Guest(1), 2, _timeout.Token);
-        var accepting = ChannelAccept.AcceptAsync(context, 1, _timeout.Token);
+        var context = Host.Guest(2, resume);
+        var offering = ChannelOffer.OfferAsync(Host.Guest(1), 2, Ct);
+        var accepting = ChannelAccept.AcceptAsync(context, 1, Ct);
         await Task.WhenAll(offering, accepting).WaitAsync(TimeSpan.FromSeconds(10));
-        var low = _host.Own(await offering);
-        var high = _host.Own(await accepting);
+        var low = Host.Own(await offering);
+        var high = Host.Own(await accepting);
         Assert.Equal(0, high.Epoch);
-
 
         NetnsThread.Run(() => RunResume(context, resume, () => Volatile.Write(ref sleptNs, 4_000_000_000), low, high), timeoutMs: 50_000);
     }

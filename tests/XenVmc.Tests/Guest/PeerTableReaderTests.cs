@@ -12,25 +12,9 @@ namespace XenVmc.Tests.Guest;
 /// node, are each refused with a logged reason; good entries next to them still count, extra
 /// nodes are ignored, a bad MAC is dropped without refusing the entry, and nothing throws.
 /// </summary>
-public sealed class PeerTableReaderTests : IAsyncLifetime
+public sealed class PeerTableReaderTests() : SimHostTests(TimeSpan.FromSeconds(30), Self)
 {
     private const ushort Self = 2;
-    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
-    private SimHost _host = null!;
-
-    private CancellationToken Ct => _timeout.Token;
-
-    public async Task InitializeAsync()
-    {
-        _host = await SimHost.StartAsync();
-        await _host.CreateDomainAsync(Self, Ct);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _timeout.Dispose();
-    }
 
     [Fact]
     public async Task GarbageEntries_AreRefusedAndLogged_GoodOnesNextToThemCount()
@@ -52,9 +36,9 @@ public sealed class PeerTableReaderTests : IAsyncLifetime
             ("7", "198.18.0.7", "00:16:3e:00:00:07"),
         };
         await WriteTableAsync(entries);
-        await _host.Dom0.WriteAsync(XenVmcPaths.PeerEntry(Self, 7) + "/unexpected/deeper", "whatever", default, Ct);
+        await Host.Dom0.WriteAsync(XenVmcPaths.PeerEntry(Self, 7) + "/unexpected/deeper", "whatever", default, Ct);
 
-        var table = await PeerTableReader.ReadAsync(_host.Guest(Self), Ct);
+        var table = await PeerTableReader.ReadAsync(Host.Guest(Self), Ct);
 
         Assert.Equal([6, 7], table.Keys.Order().Select(k => (int)k));
         Assert.Equal("198.18.0.6 fd00:198:18::6", table[6].AddressText);
@@ -63,16 +47,16 @@ public sealed class PeerTableReaderTests : IAsyncLifetime
         foreach (string child in new[] { "abc", "2", "70000", "0x3", "3", "4", "5", "8", "9" })
         {
             string path = XenVmcPaths.PeerTable(Self) + "/" + child;
-            Assert.True(_host.Logger.Count($"peer table entry {path} refused") == 1, $"no single refusal logged for {path}: {string.Join(" | ", _host.Logger.Entries.Select(e => e.Message))}");
+            Assert.True(Host.Logger.Count($"peer table entry {path} refused") == 1, $"no single refusal logged for {path}: {string.Join(" | ", Host.Logger.Entries.Select(e => e.Message))}");
         }
     }
 
     [Fact]
     public async Task NoTable_OrAnEmptyOne_IsNoPeers()
     {
-        Assert.Empty(await PeerTableReader.ReadAsync(_host.Guest(Self), Ct));
+        Assert.Empty(await PeerTableReader.ReadAsync(Host.Guest(Self), Ct));
         await WriteTableAsync([]);
-        Assert.Empty(await PeerTableReader.ReadAsync(_host.Guest(Self), Ct));
+        Assert.Empty(await PeerTableReader.ReadAsync(Host.Guest(Self), Ct));
     }
 
     [Fact]
@@ -82,7 +66,7 @@ public sealed class PeerTableReaderTests : IAsyncLifetime
             .Select(d => (d.ToString(CultureInfo.InvariantCulture), (string?)$"198.18.{d / 250}.{(d % 250) + 1}", (string?)null)).ToArray();
         await WriteTableAsync(entries);
 
-        var table = await PeerTableReader.ReadAsync(_host.Guest(Self), Ct);
+        var table = await PeerTableReader.ReadAsync(Host.Guest(Self), Ct);
 
         Assert.Equal(PeerTableReader.MaxPeers, table.Count);
     }
@@ -90,7 +74,7 @@ public sealed class PeerTableReaderTests : IAsyncLifetime
     /// <summary>Dom0's side: the table under our home, readable by us only, as xenvmc-dom0 keeps it.</summary>
     private async Task WriteTableAsync((string Child, string? Ip, string? Mac)[] entries)
     {
-        var dom0 = _host.Dom0;
+        var dom0 = Host.Dom0;
         await dom0.TransactAsync(async tx =>
         {
             await dom0.MkdirAsync(XenVmcPaths.PeerTable(Self), tx, Ct);

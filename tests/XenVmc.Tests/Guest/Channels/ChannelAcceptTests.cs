@@ -14,27 +14,9 @@ namespace XenVmc.Tests.Guest.Channels;
 /// logged while the acceptor keeps waiting; a control page that breaks the layout is a
 /// <see cref="PeerProtocolException"/>, and nothing the acceptor mapped stays mapped.
 /// </summary>
-public sealed class ChannelAcceptTests : IAsyncLifetime
+public sealed class ChannelAcceptTests() : SimHostTests(TimeSpan.FromSeconds(30), 1, 2)
 {
     private const string Refused = "channel offer at /local/domain/1/data/xenvmc/channel/2 refused";
-
-    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
-    private SimHost _host = null!;
-
-    private CancellationToken Ct => _timeout.Token;
-
-    public async Task InitializeAsync()
-    {
-        _host = await SimHost.StartAsync();
-        await _host.CreateDomainAsync(1, Ct);
-        await _host.CreateDomainAsync(2, Ct);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _timeout.Dispose();
-    }
 
     public static TheoryData<string, string?, string?, string?, string?> GarbageOffers => new()
     {
@@ -54,15 +36,15 @@ public sealed class ChannelAcceptTests : IAsyncLifetime
     [MemberData(nameof(GarbageOffers))]
     public async Task GarbageOffer_IsRefusedAndLogged_AndTheAcceptorKeepsWaiting(string what, string? controlRef, string? ring0, string? ring1, string? port)
     {
-        var low = _host.DomainStore(1);
+        var low = Host.DomainStore(1);
         await PublishAsync(low, controlRef, ring0, ring1, port);
-        var high = _host.Guest(2);
+        var high = Host.Guest(2);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var started = DateTime.UtcNow;
 
         var accepting = ChannelAccept.AcceptAsync(high, 1, cancel.Token);
 
-        await Eventually.AssertAsync(() => _host.Logger.Count(Refused) > 0, TimeSpan.FromSeconds(3), $"{what}: the refusal is logged");
+        await Eventually.AssertAsync(() => Host.Logger.Count(Refused) > 0, TimeSpan.FromSeconds(3), $"{what}: the refusal is logged");
         var left = TimeSpan.FromSeconds(1) - (DateTime.UtcNow - started);
         if (left > TimeSpan.Zero)
         {
@@ -70,7 +52,7 @@ public sealed class ChannelAcceptTests : IAsyncLifetime
         }
 
         Assert.False(accepting.IsCompleted, $"{what}: AcceptAsync ended ({accepting.Status}) instead of waiting for a usable offer");
-        Assert.Null(await _host.Dom0.TryReadStringAsync(XenVmcPaths.Channel(2, 1) + "/" + ChannelNodes.State, default, Ct));
+        Assert.Null(await Host.Dom0.TryReadStringAsync(XenVmcPaths.Channel(2, 1) + "/" + ChannelNodes.State, default, Ct));
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => accepting.WaitAsync(TimeSpan.FromSeconds(5)));
     }
@@ -78,19 +60,19 @@ public sealed class ChannelAcceptTests : IAsyncLifetime
     [Fact]
     public async Task GarbageOffer_ThenAGoodOne_Connects()
     {
-        var lowStore = _host.DomainStore(1);
+        var lowStore = Host.DomainStore(1);
         await PublishAsync(lowStore, "x", "y", "z", "0");
-        var high = _host.Guest(2);
+        var high = Host.Guest(2);
         var accepting = ChannelAccept.AcceptAsync(high, 1, Ct);
-        await Eventually.AssertAsync(() => _host.Logger.Count(Refused) > 0, TimeSpan.FromSeconds(3), "the garbage is refused");
+        await Eventually.AssertAsync(() => Host.Logger.Count(Refused) > 0, TimeSpan.FromSeconds(3), "the garbage is refused");
 
         // The real offer replaces the garbage (OfferAsync removes the directory first).
-        var low = _host.Guest(1);
+        var low = Host.Guest(1);
         var offering = ChannelOffer.OfferAsync(low, 2, Ct);
         await Task.WhenAll(offering, accepting).WaitAsync(TimeSpan.FromSeconds(10));
 
-        _host.Own(await offering);
-        _host.Own(await accepting);
+        Host.Own(await offering);
+        Host.Own(await accepting);
     }
 
     public static TheoryData<string, int> BadControlPages => new()
@@ -107,48 +89,48 @@ public sealed class ChannelAcceptTests : IAsyncLifetime
     {
         var (control, ring0, ring1, port) = GrantChannel(remote: 2);
         Corrupt(control, corruption);
-        await PublishAsync(_host.DomainStore(1), Refs(control), Refs(ring0), Refs(ring1), Num(port.LocalPort));
-        var high = _host.Guest(2);
+        await PublishAsync(Host.DomainStore(1), Refs(control), Refs(ring0), Refs(ring1), Num(port.LocalPort));
+        var high = Host.Guest(2);
 
         var e = await Assert.ThrowsAsync<PeerProtocolException>(() => ChannelAccept.AcceptAsync(high, 1, Ct).WaitAsync(TimeSpan.FromSeconds(5)));
 
         Assert.True(e.Peer == 1, $"{what}: blamed domain {e.Peer}");
         Assert.StartsWith("peer domain 1: ", e.Message);
         AssertOnlyGranterMaps(control, ring0, ring1);
-        Assert.Null(await _host.Dom0.TryReadStringAsync(XenVmcPaths.Channel(2, 1) + "/" + ChannelNodes.State, default, Ct));
-        Assert.Equal(0, _host.Logger.Count(Refused));
+        Assert.Null(await Host.Dom0.TryReadStringAsync(XenVmcPaths.Channel(2, 1) + "/" + ChannelNodes.State, default, Ct));
+        Assert.Equal(0, Host.Logger.Count(Refused));
     }
 
     [Fact]
     public async Task OfferedPortReservedForAnotherDomain_FailsTheBind_AndLeavesNothingMapped()
     {
-        await _host.CreateDomainAsync(3, Ct);
+        await Host.CreateDomainAsync(3, Ct);
         var (control, ring0, ring1, port) = GrantChannel(remote: 3);
         ChannelControl.Initialize(new MemoryWindow(control.Address, control.Length), 19, 19);
-        await PublishAsync(_host.DomainStore(1), Refs(control), Refs(ring0), Refs(ring1), Num(port.LocalPort));
-        var high = _host.Guest(2);
+        await PublishAsync(Host.DomainStore(1), Refs(control), Refs(ring0), Refs(ring1), Num(port.LocalPort));
+        var high = Host.Guest(2);
 
         var e = await Assert.ThrowsAsync<LinuxException>(() => ChannelAccept.AcceptAsync(high, 1, Ct).WaitAsync(TimeSpan.FromSeconds(5)));
 
         Assert.Equal(22, e.Errno); // EINVAL, as Xen's EVTCHNOP_bind_interdomain answers
         AssertOnlyGranterMaps(control, ring0, ring1);
-        Assert.Null(await _host.Dom0.TryReadStringAsync(XenVmcPaths.Channel(2, 1) + "/" + ChannelNodes.State, default, Ct));
+        Assert.Null(await Host.Dom0.TryReadStringAsync(XenVmcPaths.Channel(2, 1) + "/" + ChannelNodes.State, default, Ct));
     }
 
     [Fact]
     public async Task ReceiveRingGrantedWritable_IsStillMappedReadOnly()
     {
         // A lower domid may grant more than it must; the acceptor still maps what it only reads read-only.
-        var hypervisor = _host.HypervisorClient(1);
-        var control = _host.Own(hypervisor.Share(2, 1, writable: true));
-        var ring0 = _host.Own(hypervisor.Share(2, 128, writable: true));
-        var ring1 = _host.Own(hypervisor.Share(2, 128, writable: true));
-        var port = _host.Own(hypervisor.BindUnbound(2));
+        var hypervisor = Host.HypervisorClient(1);
+        var control = Host.Own(hypervisor.Share(2, 1, writable: true));
+        var ring0 = Host.Own(hypervisor.Share(2, 128, writable: true));
+        var ring1 = Host.Own(hypervisor.Share(2, 128, writable: true));
+        var port = Host.Own(hypervisor.BindUnbound(2));
         ChannelControl.Initialize(new MemoryWindow(control.Address, control.Length), 19, 19);
-        await PublishAsync(_host.DomainStore(1), Refs(control), Refs(ring0), Refs(ring1), Num(port.LocalPort));
-        var high = _host.Guest(2);
+        await PublishAsync(Host.DomainStore(1), Refs(control), Refs(ring0), Refs(ring1), Num(port.LocalPort));
+        var high = Host.Guest(2);
 
-        var channel = _host.Own(await ChannelAccept.AcceptAsync(high, 1, Ct).WaitAsync(TimeSpan.FromSeconds(5)));
+        var channel = Host.Own(await ChannelAccept.AcceptAsync(high, 1, Ct).WaitAsync(TimeSpan.FromSeconds(5)));
 
         Assert.Equal(["r--s", "rw-s"], ProcMaps.PermissionsOfFile(GrantFile(ring0)));
         Assert.Equal(["rw-s", "rw-s"], ProcMaps.PermissionsOfFile(GrantFile(ring1)));
@@ -159,11 +141,11 @@ public sealed class ChannelAcceptTests : IAsyncLifetime
     /// <summary>What a lower domid's OfferAsync allocates, done by hand so the test can spoil it.</summary>
     private (IGrantedRegion Control, IGrantedRegion Ring0, IGrantedRegion Ring1, IEventPort Port) GrantChannel(ushort remote)
     {
-        var hypervisor = _host.HypervisorClient(1);
-        var control = _host.Own(hypervisor.Share(2, 1, writable: true));
-        var ring0 = _host.Own(hypervisor.Share(2, 128, writable: false));
-        var ring1 = _host.Own(hypervisor.Share(2, 128, writable: true));
-        var port = _host.Own(hypervisor.BindUnbound(remote));
+        var hypervisor = Host.HypervisorClient(1);
+        var control = Host.Own(hypervisor.Share(2, 1, writable: true));
+        var ring0 = Host.Own(hypervisor.Share(2, 128, writable: false));
+        var ring1 = Host.Own(hypervisor.Share(2, 128, writable: true));
+        var port = Host.Own(hypervisor.BindUnbound(remote));
         return (control, ring0, ring1, port);
     }
 
@@ -225,7 +207,7 @@ public sealed class ChannelAcceptTests : IAsyncLifetime
         }, Ct);
     }
 
-    private string GrantFile(IGrantedRegion region) => Path.Combine(_host.SharedMemoryDirectory, $"d1-g{region.References[0]}");
+    private string GrantFile(IGrantedRegion region) => Path.Combine(Host.SharedMemoryDirectory, $"d1-g{region.References[0]}");
 
     private static string Refs(IGrantedRegion region) => string.Join(' ', region.References.Select(Num));
 

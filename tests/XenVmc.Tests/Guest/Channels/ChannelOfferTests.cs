@@ -13,29 +13,9 @@ namespace XenVmc.Tests.Guest.Channels;
 /// offers, the higher accepts, both get a working channel, and the XenStore nodes and mappings
 /// are exactly as private as the design says.
 /// </summary>
-public sealed class ChannelOfferTests : IAsyncLifetime
+public sealed class ChannelOfferTests() : SimHostTests(TimeSpan.FromSeconds(30), 1, 2, 3)
 {
     private const int Records = 10_000;
-
-    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
-    private SimHost _host = null!;
-
-    private CancellationToken Ct => _timeout.Token;
-
-    public async Task InitializeAsync()
-    {
-        _host = await SimHost.StartAsync();
-        foreach (ushort domid in new ushort[] { 1, 2, 3 })
-        {
-            await _host.CreateDomainAsync(domid, Ct);
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _timeout.Dispose();
-    }
 
     [Fact]
     public async Task OfferAndAccept_ConnectAChannel_ThatCarriesRecordsBothWays()
@@ -65,21 +45,21 @@ public sealed class ChannelOfferTests : IAsyncLifetime
         string answer = XenVmcPaths.Channel(2, 1) + "/" + ChannelNodes.State;
         string[] leaves = [ChannelNodes.ControlRef, ChannelNodes.Ring0Refs, ChannelNodes.Ring1Refs, ChannelNodes.EventChannel, ChannelNodes.State];
 
-        Assert.Equal(leaves.Order(StringComparer.Ordinal), (await _host.Dom0.DirectoryAsync(offer, default, Ct)).Order(StringComparer.Ordinal));
+        Assert.Equal(leaves.Order(StringComparer.Ordinal), (await Host.Dom0.DirectoryAsync(offer, default, Ct)).Order(StringComparer.Ordinal));
         foreach (string leaf in leaves)
         {
             Assert.Equal(["n1", "r2"], await PermsAsync($"{offer}/{leaf}"));
         }
 
         Assert.Equal(["n2", "r1"], await PermsAsync(answer));
-        Assert.Equal(XenVmcPaths.Offered, await _host.Dom0.ReadStringAsync($"{offer}/{ChannelNodes.State}", default, Ct));
-        Assert.Equal(XenVmcPaths.Connected, await _host.Dom0.ReadStringAsync(answer, default, Ct));
-        Assert.Equal(low.Port.LocalPort.ToString(System.Globalization.CultureInfo.InvariantCulture), await _host.Dom0.ReadStringAsync($"{offer}/{ChannelNodes.EventChannel}", default, Ct));
+        Assert.Equal(XenVmcPaths.Offered, await Host.Dom0.ReadStringAsync($"{offer}/{ChannelNodes.State}", default, Ct));
+        Assert.Equal(XenVmcPaths.Connected, await Host.Dom0.ReadStringAsync(answer, default, Ct));
+        Assert.Equal(low.Port.LocalPort.ToString(System.Globalization.CultureInfo.InvariantCulture), await Host.Dom0.ReadStringAsync($"{offer}/{ChannelNodes.EventChannel}", default, Ct));
 
         // The peer reads them; a third co-resident domain cannot, not even one leaf.
-        var peer = _host.DomainStore(2);
+        var peer = Host.DomainStore(2);
         Assert.Equal(XenVmcPaths.Offered, await peer.ReadStringAsync($"{offer}/{ChannelNodes.State}", default, Ct));
-        var third = _host.DomainStore(3);
+        var third = Host.DomainStore(3);
         foreach (string leaf in leaves)
         {
             await AssertEaccesAsync(() => third.ReadStringAsync($"{offer}/{leaf}", default, Ct));
@@ -89,7 +69,7 @@ public sealed class ChannelOfferTests : IAsyncLifetime
 
         // Nor can it map the pages the refs name.
         string[] refs = (await peer.ReadStringAsync($"{offer}/{ChannelNodes.Ring1Refs}", default, Ct)).Split(' ');
-        var thirdHypervisor = _host.HypervisorClient(3);
+        var thirdHypervisor = Host.HypervisorClient(3);
         var e = Assert.Throws<XenVmc.Linux.LinuxException>(() => thirdHypervisor.Map(1, [.. refs.Select(uint.Parse)], writable: false));
         Assert.Equal(1, e.Errno); // EPERM
     }
@@ -99,9 +79,9 @@ public sealed class ChannelOfferTests : IAsyncLifetime
     {
         await ConnectAsync();
         string offer = XenVmcPaths.Channel(1, 2);
-        uint ring0 = uint.Parse((await _host.Dom0.ReadStringAsync($"{offer}/{ChannelNodes.Ring0Refs}", default, Ct)).Split(' ')[0]);
-        uint ring1 = uint.Parse((await _host.Dom0.ReadStringAsync($"{offer}/{ChannelNodes.Ring1Refs}", default, Ct)).Split(' ')[0]);
-        uint control = uint.Parse(await _host.Dom0.ReadStringAsync($"{offer}/{ChannelNodes.ControlRef}", default, Ct));
+        uint ring0 = uint.Parse((await Host.Dom0.ReadStringAsync($"{offer}/{ChannelNodes.Ring0Refs}", default, Ct)).Split(' ')[0]);
+        uint ring1 = uint.Parse((await Host.Dom0.ReadStringAsync($"{offer}/{ChannelNodes.Ring1Refs}", default, Ct)).Split(' ')[0]);
+        uint control = uint.Parse(await Host.Dom0.ReadStringAsync($"{offer}/{ChannelNodes.ControlRef}", default, Ct));
 
         // Both domains live in this process: each granted file is mapped once by the granter, once by the grantee.
         Assert.Equal(["r--s", "rw-s"], ProcMaps.PermissionsOfFile(GrantFile(1, ring0)));
@@ -113,7 +93,7 @@ public sealed class ChannelOfferTests : IAsyncLifetime
     public async Task DisposingTheChannels_UnmapsEverything_AndEndsTheGrants()
     {
         var (low, high) = await ConnectAsync(own: false);
-        string[] files = Directory.GetFiles(_host.SharedMemoryDirectory);
+        string[] files = Directory.GetFiles(Host.SharedMemoryDirectory);
         Assert.Equal(3, files.Length);
 
         high.Dispose();
@@ -121,7 +101,7 @@ public sealed class ChannelOfferTests : IAsyncLifetime
         Assert.True(low.Port.Wait(2000), "the high side's goodbye notify (or the port closing) wakes the low side");
         low.Dispose();
 
-        Assert.Empty(Directory.GetFiles(_host.SharedMemoryDirectory));
+        Assert.Empty(Directory.GetFiles(Host.SharedMemoryDirectory));
         foreach (string file in files)
         {
             Assert.Empty(ProcMaps.PermissionsOfFile(file));
@@ -131,12 +111,12 @@ public sealed class ChannelOfferTests : IAsyncLifetime
     [Fact]
     public async Task Offer_WaitsForTheAnswer_AndCanBeCancelled()
     {
-        var low = _host.Guest(1);
+        var low = Host.Guest(1);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
 
         var offering = ChannelOffer.OfferAsync(low, 2, cancel.Token);
         await Eventually.AssertAsync(
-            async () => await _host.Dom0.TryReadStringAsync(XenVmcPaths.Channel(1, 2) + "/" + ChannelNodes.State, default, Ct) == XenVmcPaths.Offered,
+            async () => await Host.Dom0.TryReadStringAsync(XenVmcPaths.Channel(1, 2) + "/" + ChannelNodes.State, default, Ct) == XenVmcPaths.Offered,
             TimeSpan.FromSeconds(5),
             "the offer is published");
         await Task.Delay(300, Ct);
@@ -145,19 +125,19 @@ public sealed class ChannelOfferTests : IAsyncLifetime
         await cancel.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => offering.WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.Empty(Directory.GetFiles(_host.SharedMemoryDirectory)); // a cancelled offer ends its grants
+        Assert.Empty(Directory.GetFiles(Host.SharedMemoryDirectory)); // a cancelled offer ends its grants
     }
 
     private async Task<(Channel Low, Channel High)> ConnectAsync(bool own = true)
     {
-        var low = _host.Guest(1);
-        var high = _host.Guest(2);
+        var low = Host.Guest(1);
+        var high = Host.Guest(2);
         var offering = ChannelOffer.OfferAsync(low, 2, Ct);
         var accepting = ChannelAccept.AcceptAsync(high, 1, Ct);
         var both = Task.WhenAll(offering, accepting).WaitAsync(TimeSpan.FromSeconds(10));
         await both;
         // Channel.Dispose writes to the control page: a channel must be disposed exactly once.
-        return own ? (_host.Own(await offering), _host.Own(await accepting)) : (await offering, await accepting);
+        return own ? (Host.Own(await offering), Host.Own(await accepting)) : (await offering, await accepting);
     }
 
     /// <summary>
@@ -282,10 +262,10 @@ public sealed class ChannelOfferTests : IAsyncLifetime
         }
     }
 
-    private string GrantFile(ushort granter, uint firstRef) => Path.Combine(_host.SharedMemoryDirectory, $"d{granter}-g{firstRef}");
+    private string GrantFile(ushort granter, uint firstRef) => Path.Combine(Host.SharedMemoryDirectory, $"d{granter}-g{firstRef}");
 
     private async Task<string[]> PermsAsync(string path) =>
-        [.. (await _host.Dom0.GetPermissionsAsync(path, default, Ct)).Select(p => p.ToString())];
+        [.. (await Host.Dom0.GetPermissionsAsync(path, default, Ct)).Select(p => p.ToString())];
 
     private static async Task AssertEaccesAsync(Func<Task> action)
     {
