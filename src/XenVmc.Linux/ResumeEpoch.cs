@@ -30,6 +30,7 @@ public sealed class ResumeEpoch
     private const int BaselineReadings = 16;
 
     private readonly Func<long> _offset;
+    private readonly Lock _advance = new();
     private long _baseline;
     private long _epoch;
 
@@ -49,14 +50,25 @@ public sealed class ResumeEpoch
     public long Current => Volatile.Read(ref _epoch);
 
     /// <summary>Reads the clocks; returns the epoch, advanced by one if the machine resumed since the last sample.</summary>
+    /// <remarks>
+    /// After a resume every thawed thread may sample at once. The one that moves the baseline
+    /// advances the epoch first, under a lock, so that a thread which sees the jump waits for the
+    /// new epoch, and a thread which reads the new baseline reads the new epoch too.
+    /// </remarks>
     public long Sample()
     {
         long offset = _offset();
-        long baseline = Volatile.Read(ref _baseline);
-        if (offset - baseline > ThresholdNanoseconds &&
-            Interlocked.CompareExchange(ref _baseline, Baseline(offset), baseline) == baseline)
+        if (offset - Volatile.Read(ref _baseline) > ThresholdNanoseconds)
         {
-            return Interlocked.Increment(ref _epoch);
+            lock (_advance)
+            {
+                if (offset - _baseline > ThresholdNanoseconds)
+                {
+                    long baseline = Baseline(offset);
+                    Volatile.Write(ref _epoch, _epoch + 1);
+                    Volatile.Write(ref _baseline, baseline);
+                }
+            }
         }
 
         return Volatile.Read(ref _epoch);

@@ -92,4 +92,53 @@ public sealed class ResumeEpochTests
         Assert.Equal(1, epoch.Sample());
         Assert.All(seen, s => Assert.Equal(1, s));
     }
+
+    [Fact]
+    public void AThreadThatReadsTheJump_NeverGetsTheOldEpoch_WhileAnotherAdvancesIt()
+    {
+        // Every thawed thread samples at once after a resume. One that reads the new offset must
+        // leave the mapping alone, so it must get the new epoch even while another thread is the
+        // one moving the baseline (the earlier compare-and-swap let it return the old one).
+        long offset = 0;
+        long jumps = 0;
+        var epoch = new ResumeEpoch(() => Volatile.Read(ref offset));
+        long violations = 0;
+        bool stop = false;
+        var samplers = Enumerable.Range(0, 8).Select(_ => new Thread(() =>
+        {
+            while (!Volatile.Read(ref stop))
+            {
+                long before = Volatile.Read(ref jumps); // the offset moved before this was counted
+                if (epoch.Sample() < before)
+                {
+                    Interlocked.Increment(ref violations);
+                }
+            }
+        })).ToArray();
+        foreach (var t in samplers)
+        {
+            t.Start();
+        }
+
+        for (int i = 1; i <= 300; i++)
+        {
+            Volatile.Write(ref offset, i * 2L * ResumeEpoch.ThresholdNanoseconds);
+            Volatile.Write(ref jumps, i);
+            long deadline = Environment.TickCount64 + 5000;
+            while (epoch.Current < i && Environment.TickCount64 < deadline)
+            {
+                Thread.Yield();
+            }
+
+            Assert.Equal(i, epoch.Current);
+        }
+
+        Volatile.Write(ref stop, true);
+        foreach (var t in samplers)
+        {
+            t.Join();
+        }
+
+        Assert.Equal(0, Interlocked.Read(ref violations));
+    }
 }
