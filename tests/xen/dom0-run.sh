@@ -98,7 +98,7 @@ name = "x$n"
 type = "pv"
 kernel = "$S/vmlinuz"
 ramdisk = "$S/domu-initrd.gz"
-extra = "console=hvc0 quiet xenvmc_ip=${!ip}"
+extra = "console=hvc0 quiet print-fatal-signals=1 xenvmc_ip=${!ip}"
 memory = $MEM
 vcpus = 1
 vif = [ 'bridge=xenbr0,ip=${!ip},mac=${!mac}' ]
