@@ -74,7 +74,8 @@ internal sealed class XenGrantTable(GrantAllocDevice alloc, GrantMapDevice map) 
         ulong index = map.Register(granter, refs);
         try
         {
-            var memory = MappedMemory.Map(map.Handle, checked((long)index), refs.Length * XenPage.Size, writable);
+            // Alone in its page tables: a save or migration takes with them whatever else they map.
+            var memory = MappedMemory.MapIsolated(map.Handle, checked((long)index), refs.Length * XenPage.Size, writable, XenPage.PageTableSpan);
             return new MappedRegion(map, memory, index, refs.Length);
         }
         catch
@@ -225,6 +226,9 @@ internal sealed class XenEventPort(EventChannelDevice device, uint port) : IEven
 internal static class XenPage
 {
     public const int Size = 4096;
+
+    /// <summary>What one x86-64 page table (L1, 512 entries) maps.</summary>
+    public const int PageTableSpan = 512 * Size;
 
     public static ulong CheckOffset(int offset, int length)
     {

@@ -92,6 +92,55 @@ public sealed class MappedMemoryTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => mapping.Span.Length);
     }
 
+    [Fact]
+    public void AnIsolatedMapping_HasItsPageTableBlocksToItself_AndDisposeReleasesThemAll()
+    {
+        const int Block = 2 << 20;
+        using SafeFileDescriptor fd = SharedMemoryFile.Create(_path, 3 * Block);
+        // 2 MiB + 1 page: two blocks, the second mostly reserved
+        MappedMemory mapping = MappedMemory.MapIsolated(fd, 4096, Block + 4096, writable: true, Block);
+        using (MappedMemory plain = MappedMemory.Map(fd, 4096, 4096, writable: false))
+        {
+            mapping.Span[0] = 0x5A;
+            mapping.Span[Block + 4095] = 0xA5;
+            Assert.Equal(0x5A, plain.ReadOnlySpan[0]);
+        }
+
+        ulong start = (ulong)mapping.Address;
+        Assert.Equal(0UL, start % Block);
+        var inBlocks = Maps().Where(m => m.Start < start + (2 * Block) && m.End > start).ToList();
+        // ours, then the reserve: nothing else maps into these two page tables
+        Assert.Equal(2, inBlocks.Count);
+        Assert.Equal((start, start + Block + 4096, "rw-s"), (inBlocks[0].Start, inBlocks[0].End, inBlocks[0].Permissions));
+        Assert.Equal((start + Block + 4096, start + (2 * Block), "---p"), (inBlocks[1].Start, inBlocks[1].End, inBlocks[1].Permissions));
+
+        mapping.Dispose();
+
+        Assert.DoesNotContain(Maps(), m => m.Start < start + (2 * Block) && m.End > start);
+    }
+
+    [Fact]
+    public void AnIsolatedMapping_ThatTheFileRefuses_LeavesNoReservationBehind()
+    {
+        using SafeFileDescriptor fd = SharedMemoryFile.Create(_path, 8192);
+        int before = Maps().Count(m => m.Permissions == "---p");
+
+        var e = Assert.Throws<LinuxException>(() => MappedMemory.MapIsolated(fd, 100, 4096, writable: true, 2 << 20));
+
+        Assert.Equal("EINVAL", e.ErrnoName);
+        Assert.True(Maps().Count(m => m.Permissions == "---p") <= before, "the reserve was given back");
+        Assert.Throws<ArgumentOutOfRangeException>(() => MappedMemory.MapIsolated(fd, 0, 4096, writable: true, 3 << 20));
+    }
+
+    private static List<(ulong Start, ulong End, string Permissions)> Maps() =>
+        File.ReadLines("/proc/self/maps").Select(line =>
+        {
+            string[] fields = line.Split(' ');
+            string[] range = fields[0].Split('-');
+            return (ulong.Parse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+                ulong.Parse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture), fields[1]);
+        }).ToList();
+
     /// <summary>The permission column of /proc/self/maps for the mapping starting at <paramref name="address"/>.</summary>
     private static string Permissions(nint address)
     {
