@@ -126,22 +126,39 @@ internal sealed class XenGrantTable(GrantAllocDevice alloc, GrantMapDevice map) 
 
         public void ClearOnUnmap(int offset) => map.ClearOnUnmap(index + XenPage.CheckOffset(offset, memory.Length));
 
+        /// <summary>
+        /// After a resume: the grant handles behind this mapping mean nothing to the new domain.
+        /// The unmap notification is cancelled (gntdev would write it through the dead mapping
+        /// and oops), and the mapping is kept, untouched, for the rest of the process: unmapping
+        /// it makes gntdev warn once per page with a full stack (seen on the test bed: 25,000
+        /// console lines, which delayed re-pairing by a minute and a half under emulation). It is
+        /// alone in its page tables (<see cref="MappedMemory.MapIsolated"/>), so it costs address
+        /// space and the pages, once per channel that lives through a resume.
+        /// </summary>
         public void Abandon()
         {
-            if (Volatile.Read(ref _disposed) == 0)
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
             {
-                try
-                {
-                    map.CancelUnmapNotify(index);
-                }
-                catch (LinuxException)
-                {
-                    // No notification was set, or the mapping is already unregistered.
-                }
+                return;
             }
 
-            Dispose();
+            try
+            {
+                map.CancelUnmapNotify(index);
+            }
+            catch (LinuxException)
+            {
+                // No notification was set.
+            }
+
+            lock (Abandoned)
+            {
+                Abandoned.Add(memory);
+            }
         }
+
+        /// <summary>Mappings from before a resume (see <see cref="Abandon"/>): referenced so that no finalizer unmaps them.</summary>
+        private static readonly List<MappedMemory> Abandoned = [];
 
         public void Dispose()
         {
