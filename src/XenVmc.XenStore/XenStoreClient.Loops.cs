@@ -15,10 +15,28 @@ public sealed partial class XenStoreClient
         {
             while (await _outgoing.Reader.WaitToReadAsync(_shutdown.Token).ConfigureAwait(false))
             {
+                if (_outgoing.Reader.TryPeek(out byte[]? next) && IsWatchRequest(next))
+                {
+                    // Alone on the wire: every earlier reply in, and no request after it until its own
+                    // reply is in. Linux's /dev/xen/xenbus holds the file's message mutex while it
+                    // registers or unregisters a watch with xenstored, and its xenbus thread needs that
+                    // mutex to hand the file any earlier reply, which comes first: a watch request
+                    // behind an unanswered one deadlocks the guest's whole xenbus (test bed run s4-6,
+                    // hung-task stacks: xenbus_dev_queue_reply against unregister_xenbus_watch).
+                    await WhenAnsweredAsync().ConfigureAwait(false);
+                    _outgoing.Reader.TryRead(out byte[]? watch);
+                    Interlocked.Increment(ref _unanswered);
+                    await _transport.WriteAsync(watch!, _shutdown.Token).ConfigureAwait(false);
+                    await WhenAnsweredAsync().ConfigureAwait(false);
+                    continue;
+                }
+
                 if (_transport.OneMessagePerWrite)
                 {
-                    while (_outgoing.Reader.TryRead(out byte[]? frame))
+                    while (_outgoing.Reader.TryPeek(out byte[]? frame) && !IsWatchRequest(frame))
                     {
+                        _outgoing.Reader.TryRead(out _);
+                        Interlocked.Increment(ref _unanswered);
                         await _transport.WriteAsync(frame, _shutdown.Token).ConfigureAwait(false);
                     }
 
@@ -26,13 +44,18 @@ public sealed partial class XenStoreClient
                 }
 
                 int used = 0;
-                while (used + XsLimits.FrameMax <= batch.Length && _outgoing.Reader.TryRead(out byte[]? frame))
+                while (used + XsLimits.FrameMax <= batch.Length && _outgoing.Reader.TryPeek(out byte[]? frame) && !IsWatchRequest(frame))
                 {
+                    _outgoing.Reader.TryRead(out _);
+                    Interlocked.Increment(ref _unanswered);
                     frame.CopyTo(batch, used);
                     used += frame.Length;
                 }
 
-                await _transport.WriteAsync(batch.AsMemory(0, used), _shutdown.Token).ConfigureAwait(false);
+                if (used > 0)
+                {
+                    await _transport.WriteAsync(batch.AsMemory(0, used), _shutdown.Token).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception e) when (IsShutdown(e))
@@ -94,10 +117,50 @@ public sealed partial class XenStoreClient
             return;
         }
 
+        Answered();
+
         // A reply nobody waits for belongs to a cancelled call; it is dropped.
         if (_pending.TryRemove(header.RequestId, out PendingRequest? pending))
         {
             pending.TrySetResult(new XsReply(header.Type, payload.ToArray()));
+        }
+    }
+
+    private static bool IsWatchRequest(byte[] frame) =>
+        XsHeader.Read(frame).Type is XsMessageType.Watch or XsMessageType.Unwatch;
+
+    /// <summary>One reply came in (cancelled calls' too): one request fewer on the wire.</summary>
+    private void Answered()
+    {
+        int left;
+        do
+        {
+            left = Volatile.Read(ref _unanswered);
+        }
+        while (left > 0 && Interlocked.CompareExchange(ref _unanswered, left - 1, left) != left);
+
+        if (left <= 1)
+        {
+            lock (_answeredLock)
+            {
+                _allAnswered?.TrySetResult();
+                _allAnswered = null;
+            }
+        }
+    }
+
+    /// <summary>Completes once every request written so far has its reply.</summary>
+    private Task WhenAnsweredAsync()
+    {
+        lock (_answeredLock)
+        {
+            if (Volatile.Read(ref _unanswered) == 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            _allAnswered ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _allAnswered.Task.WaitAsync(_shutdown.Token);
         }
     }
 

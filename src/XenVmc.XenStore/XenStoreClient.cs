@@ -17,6 +17,7 @@ namespace XenVmc.XenStore;
 // never stalls replies. Any transport error or protocol violation from the server is fatal to the
 // connection: Closed faults with it, every pending call fails with it, watch channels
 // complete with it. Completions run asynchronously so user continuations never run on the reader loop.
+// WATCH and UNWATCH are the exception to pipelining: each goes out alone (see WriteLoopAsync).
 public sealed partial class XenStoreClient : IAsyncDisposable
 {
     private readonly IXsTransport _transport;
@@ -27,6 +28,9 @@ public sealed partial class XenStoreClient : IAsyncDisposable
     private readonly WatchTable _watches = new();
     private readonly Task _readerTask;
     private readonly Task _writerTask;
+    private readonly Lock _answeredLock = new();
+    private TaskCompletionSource? _allAnswered;
+    private int _unanswered;
     private Exception? _failure;
     private int _nextRequestId;
 

@@ -67,6 +67,34 @@ public sealed class XenStoreClientProtocolTests
     }
 
     [Fact]
+    public async Task A_watch_request_goes_out_alone_after_every_earlier_reply_and_before_any_later_request()
+    {
+        // Linux's /dev/xen/xenbus deadlocks on a (un)watch written behind an unanswered request.
+        await using var server = new FakeXenStored();
+        await using XenStoreClient client = await server.ConnectAsync();
+        Task<byte[]> read = client.ReadAsync("/a");
+        Assert.Equal(2u, BitConverter.ToUInt32(await server.ReceiveFrameAsync(), 0));
+
+        Task<XsWatch> watch = client.WatchAsync("/w", "t");
+        await Task.Delay(300);
+        Assert.Equal(0, server.Peer.Available); // held back: the read is unanswered
+        await server.SendAsync(RawConnection.Frame(2, 1, 0, "a"));
+        Assert.Equal("a", System.Text.Encoding.UTF8.GetString(await read.WaitAsync(TimeSpan.FromSeconds(10))));
+        byte[] watchFrame = await server.ReceiveFrameAsync();
+        Assert.Equal(4u, BitConverter.ToUInt32(watchFrame, 0));
+
+        Task<byte[]> later = client.ReadAsync("/b");
+        await Task.Delay(300);
+        Assert.Equal(0, server.Peer.Available); // held back: the watch is unanswered
+        await server.SendAsync(RawConnection.Frame(4, BitConverter.ToUInt32(watchFrame, 4), 0, "OK\0"));
+        Assert.Equal("/w", (await watch.WaitAsync(TimeSpan.FromSeconds(10))).Path);
+        byte[] laterFrame = await server.ReceiveFrameAsync();
+        Assert.Equal(2u, BitConverter.ToUInt32(laterFrame, 0));
+        await server.SendAsync(RawConnection.Frame(2, BitConverter.ToUInt32(laterFrame, 4), 0, "b"));
+        Assert.Equal("b", System.Text.Encoding.UTF8.GetString(await later.WaitAsync(TimeSpan.FromSeconds(10))));
+    }
+
+    [Fact]
     public async Task Wrong_reply_type_fails_only_that_call()
     {
         await using var server = new FakeXenStored();
