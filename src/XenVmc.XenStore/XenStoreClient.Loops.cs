@@ -33,10 +33,8 @@ public sealed partial class XenStoreClient
 
                 if (_transport.OneMessagePerWrite)
                 {
-                    while (_outgoing.Reader.TryPeek(out byte[]? frame) && !IsWatchRequest(frame))
+                    while (TryTakeRequest(out byte[]? frame))
                     {
-                        _outgoing.Reader.TryRead(out _);
-                        Interlocked.Increment(ref _unanswered);
                         await _transport.WriteAsync(frame, _shutdown.Token).ConfigureAwait(false);
                     }
 
@@ -44,10 +42,8 @@ public sealed partial class XenStoreClient
                 }
 
                 int used = 0;
-                while (used + XsLimits.FrameMax <= batch.Length && _outgoing.Reader.TryPeek(out byte[]? frame) && !IsWatchRequest(frame))
+                while (used + XsLimits.FrameMax <= batch.Length && TryTakeRequest(out byte[]? frame))
                 {
-                    _outgoing.Reader.TryRead(out _);
-                    Interlocked.Increment(ref _unanswered);
                     frame.CopyTo(batch, used);
                     used += frame.Length;
                 }
@@ -124,6 +120,20 @@ public sealed partial class XenStoreClient
         {
             pending.TrySetResult(new XsReply(header.Type, payload.ToArray()));
         }
+    }
+
+    /// <summary>Takes the next queued frame, counted as unanswered, unless it is a watch request (those go alone).</summary>
+    private bool TryTakeRequest([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? frame)
+    {
+        if (!_outgoing.Reader.TryPeek(out frame) || IsWatchRequest(frame))
+        {
+            frame = null;
+            return false;
+        }
+
+        _outgoing.Reader.TryRead(out _);
+        Interlocked.Increment(ref _unanswered);
+        return true;
     }
 
     private static bool IsWatchRequest(byte[] frame) =>

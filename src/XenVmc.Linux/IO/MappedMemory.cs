@@ -53,15 +53,11 @@ public sealed class MappedMemory : IDisposable
     /// <summary>mmap(MAP_SHARED) of <paramref name="length"/> bytes at <paramref name="offset"/> (a page multiple).</summary>
     public static MappedMemory Map(SafeFileDescriptor fd, long offset, int length, bool writable)
     {
-        ArgumentNullException.ThrowIfNull(fd);
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
-        int protection = Libc.PROT_READ | (writable ? Libc.PROT_WRITE : 0);
-        nint address = Libc.MMap(0, (nuint)length, protection, Libc.MAP_SHARED, fd, offset);
+        CheckArguments(fd, offset, length);
+        nint address = Libc.MMap(0, (nuint)length, Protection(writable), Libc.MAP_SHARED, fd, offset);
         if (address == Libc.MAP_FAILED)
         {
-            throw LinuxException.FromLastError(
-                $"map {(writable ? "read-write" : "read-only")} {length} bytes at offset {offset} of", fd.Description);
+            throw MapFailed(fd, offset, length, writable);
         }
 
         return new MappedMemory(new Mapping(address, length), length, writable);
@@ -80,9 +76,7 @@ public sealed class MappedMemory : IDisposable
     /// </remarks>
     public static MappedMemory MapIsolated(SafeFileDescriptor fd, long offset, int length, bool writable, int block)
     {
-        ArgumentNullException.ThrowIfNull(fd);
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        CheckArguments(fd, offset, length);
         if (block <= 0 || (block & (block - 1)) != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(block), block, "a power of two");
@@ -109,18 +103,29 @@ public sealed class MappedMemory : IDisposable
             Libc.MUnmap(aligned + (nint)span, after);
         }
 
-        int protection = Libc.PROT_READ | (writable ? Libc.PROT_WRITE : 0);
-        nint address = Libc.MMap(aligned, (nuint)length, protection, Libc.MAP_SHARED | Libc.MAP_FIXED, fd, offset);
+        nint address = Libc.MMap(aligned, (nuint)length, Protection(writable), Libc.MAP_SHARED | Libc.MAP_FIXED, fd, offset);
         if (address == Libc.MAP_FAILED)
         {
-            var error = LinuxException.FromLastError(
-                $"map {(writable ? "read-write" : "read-only")} {length} bytes at offset {offset} of", fd.Description);
+            var error = MapFailed(fd, offset, length, writable);
             Libc.MUnmap(aligned, span);
             throw error;
         }
 
         return new MappedMemory(new Mapping(aligned, span), length, writable);
     }
+
+    private static void CheckArguments(SafeFileDescriptor fd, long offset, int length)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+    }
+
+    private static int Protection(bool writable) => Libc.PROT_READ | (writable ? Libc.PROT_WRITE : 0);
+
+    /// <summary>The error of the mmap(2) that just failed (errno is read here, before anything else runs).</summary>
+    private static LinuxException MapFailed(SafeFileDescriptor fd, long offset, int length, bool writable) =>
+        LinuxException.FromLastError($"map {(writable ? "read-write" : "read-only")} {length} bytes at offset {offset} of", fd.Description);
 
     public void Dispose() => _mapping.Dispose();
 
