@@ -31,10 +31,11 @@ public interface ISharedRegion : IDisposable
     void ClearOnUnmap(int offset);
 
     /// <summary>
-    /// Releases the mapping without touching the shared pages, for a mapping made before this
+    /// Lets go of the mapping without touching the shared pages, for a mapping made before this
     /// domain was suspended and resumed (saved and restored, or migrated): pages another domain
-    /// granted are not behind it any more. An unmap notification is cancelled first, since
-    /// carrying it out would write through the dead mapping.
+    /// granted are not behind it any more. An unmap notification is cancelled, since carrying it
+    /// out would write through the dead mapping; on Xen the mapping itself is then kept, unused,
+    /// for the rest of the process (unmapping stale grant handles floods the kernel log).
     /// </summary>
     void Abandon() => Dispose();
 }
