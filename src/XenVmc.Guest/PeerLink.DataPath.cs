@@ -1,5 +1,6 @@
 using XenVmc.Guest.Channels;
 using XenVmc.Guest.DataPath;
+using XenVmc.Linux;
 using XenVmc.Packets;
 using XenVmc.Rings;
 
@@ -71,6 +72,104 @@ internal sealed partial class PeerLink
                     Fail(PeerViolation.TxConsumerIndex, "the peer corrupted the consumer index of our transmit ring");
                     return TransmitResult.Dropped;
             }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _transmitters);
+        }
+    }
+
+    /// <summary><see cref="TransmitFromTun"/>: no room on the ring (or not connected), read the packet the usual way.</summary>
+    internal const int NoRoom = -2;
+
+    /// <summary>
+    /// Reads one packet from the TUN straight into room on our transmit ring (no copy through a
+    /// private buffer). Used while this link is the only one published and no packet for a peer
+    /// that left can still be queued (see GuestDataPath.DirectReadLink), so whatever the TUN holds
+    /// was routed to this peer: routes exist only to published peers. Returns the packet length, -1 when the TUN had
+    /// nothing, or <see cref="NoRoom"/> when the ring lacks room for a maximal packet or the link
+    /// is not connected: then read into a private buffer and call <see cref="Transmit"/>.
+    /// Called by the data thread only. Allocates nothing and takes no lock.
+    /// </summary>
+    /// <remarks>
+    /// Security: the room is shared memory, and on the high side it is the peer's own page, so the
+    /// peer may rewrite the packet while and after the kernel writes it. The routing decision is
+    /// therefore taken on a private copy of the headers (<paramref name="headers"/>; the whole
+    /// packet when the parser needs more), and the only thing ever done with the bytes in the
+    /// room is to commit them to this same peer. A peer that changes them can make us drop a
+    /// packet meant for itself, or receive altered data it could alter anyway after the commit;
+    /// it cannot steer a packet to another peer or to anyone else (a packet whose private parse
+    /// names another destination is dropped, never copied out of the room), and nothing is read
+    /// back from the room after the private copy. The receiving side checks the record as any other.
+    /// </remarks>
+    internal int TransmitFromTun(TunDevice tun, byte[] headers, GuestDataPath dataPath)
+    {
+        Interlocked.Increment(ref _transmitters);
+        try
+        {
+            var channel = _channel;
+            if (_closing || channel is null || IsStale(channel))
+            {
+                return NoRoom;
+            }
+
+            var producer = channel.Producer;
+            var room = producer.TryReserve(TunDevice.MaxPacketSize);
+            if (room.IsEmpty)
+            {
+                return NoRoom;
+            }
+
+            int length = tun.Read(room);
+            if (length < 0)
+            {
+                return -1;
+            }
+
+            // The read was a system call: the domain may have been suspended and resumed in it.
+            if (IsStale(channel))
+            {
+                dataPath.Counters.ReadPackets++;
+                dataPath.Counters.NotConnected++;
+                return length;
+            }
+
+            // Decide on private bytes: the headers, or the whole packet when the parser needs more.
+            int copied = Math.Min(length, PrivateHeaderBytes);
+            room[..copied].CopyTo(headers);
+            var record = headers.AsSpan(0, length);
+            PacketInfo info = default;
+            var reason = length > VirtioNetHeader.Size ? PacketParser.TryParse(record[VirtioNetHeader.Size..], out info) : PacketDropReason.Truncated;
+            if (copied < length && (reason != PacketDropReason.None || VirtioNetHeader.Size + info.TransportOffset + MaxTransportHeader > copied))
+            {
+                room[copied..length].CopyTo(headers.AsSpan(copied));
+                reason = PacketParser.TryParse(record[VirtioNetHeader.Size..], out info);
+            }
+
+            var route = dataPath.Route(reason, info, length);
+            if (route != this)
+            {
+                if (route is not null)
+                {
+                    // The kernel routed it here, so the bytes were changed in the room under us:
+                    // not copied out of the room, dropped (see remarks).
+                    dataPath.Counters.NotConnected++;
+                }
+
+                return length;
+            }
+
+            producer.Commit(length, TunDevice.MaxPacketSize);
+            _spaceTimedOut = false;
+            Counters.TxPackets++;
+            Counters.TxBytes += length;
+            if (producer.ConsumerNeedsNotify())
+            {
+                Counters.Notifications++;
+                channel.Port.Notify();
+            }
+
+            return length;
         }
         finally
         {

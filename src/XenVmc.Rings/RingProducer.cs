@@ -53,6 +53,7 @@ public sealed unsafe partial class RingProducer
     /// </summary>
     public RingWriteStatus TryWrite(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
     {
+        _reservedPosition = uint.MaxValue;
         if (_corrupt)
         {
             return RingWriteStatus.PeerCorrupt;

@@ -30,10 +30,23 @@ internal sealed partial class GuestDataPath
     /// <summary>How long a packet waits for space in a full ring before it is dropped.</summary>
     internal const int SpaceWaitMs = 10;
 
+    /// <summary>Packets read straight into a ring (data thread only; for tests).</summary>
+    internal long DirectReads { get; private set; }
+
     /// <summary>How long the thread keeps polling (yielding the CPU between passes) after its last work before it sleeps.</summary>
     public int PollMicroseconds { get; init; }
 
+    /// <summary>
+    /// After a packet at least this long the next one is read straight into the ring: bulk
+    /// traffic saves a copy (TCP stream +13 % on the 2-core sim host), while small packets, for
+    /// which reserving room for a maximal packet costs more than the copy it saves, go through
+    /// the private buffer.
+    /// </summary>
+    private const int DirectReadMinBytes = 16 * 1024;
+
     // Owned by the data thread (and by tests driving RunPass without it).
+    private int _lastReadLength;
+    private int _drainedWithdrawals;
     private PeerLink? _pending;
     private int _pendingLength;
     private long _pendingDeadline;
@@ -121,11 +134,33 @@ internal sealed partial class GuestDataPath
             busy = true;
         }
 
+        // Read before any TUN read of this batch: an empty read then proves every packet queued
+        // before those withdrawals (their routes went first) has been taken.
+        int withdrawals = Volatile.Read(ref _withdrawals);
         for (int i = 0; i < TxBatch; i++)
         {
             int length;
             try
             {
+                if (_lastReadLength >= DirectReadMinBytes && DirectReadLink() is { } only)
+                {
+                    // One peer, bulk traffic: read straight into its ring (see PeerLink.TransmitFromTun).
+                    length = only.TransmitFromTun(_tun, buffer, this);
+                    if (length >= 0)
+                    {
+                        DirectReads++;
+                        _lastReadLength = length;
+                        busy = true;
+                        continue;
+                    }
+
+                    if (length == -1)
+                    {
+                        _drainedWithdrawals = withdrawals;
+                        return busy;
+                    }
+                }
+
                 length = _tun.Read(buffer);
             }
             catch (LinuxException)
@@ -136,10 +171,12 @@ internal sealed partial class GuestDataPath
 
             if (length < 0)
             {
+                _drainedWithdrawals = withdrawals;
                 return busy;
             }
 
             busy = true;
+            _lastReadLength = length;
             if (Forward(buffer.AsSpan(0, length)) is { } full)
             {
                 _pending = full;
@@ -152,18 +189,37 @@ internal sealed partial class GuestDataPath
         return true;
     }
 
+    /// <summary>
+    /// The link a packet may be read straight into: the only one published, and only once the
+    /// TUN has been seen empty since the last link was withdrawn. The kernel writes the packet
+    /// into the ring before we parse it, so the peer can see it even when we then drop it; a
+    /// packet still queued for a peer that just left must not land in the remaining peer's ring.
+    /// </summary>
+    private PeerLink? DirectReadLink()
+    {
+        // _only first: Withdraw counts the withdrawal before it publishes the remaining link.
+        var only = Volatile.Read(ref _only);
+        return only is not null && Volatile.Read(ref _withdrawals) == _drainedWithdrawals ? only : null;
+    }
+
     /// <summary>Hands one packet read from the TUN to its peer's link; returns the link when its ring is full.</summary>
     private PeerLink? Forward(ReadOnlySpan<byte> record)
     {
-        Counters.ReadPackets++;
-        Counters.ReadBytes += record.Length;
-        if (record.Length <= VirtioNetHeader.Size)
+        PacketInfo info = default;
+        var reason = record.Length > VirtioNetHeader.Size ? PacketParser.TryParse(record[VirtioNetHeader.Size..], out info) : PacketDropReason.Truncated;
+        if (Route(reason, info, record.Length) is not { } link)
         {
-            Counters.Malformed[(int)PacketDropReason.Truncated]++;
             return null;
         }
 
-        var reason = PacketParser.TryParse(record[VirtioNetHeader.Size..], out var info);
+        return link.Transmit(record, Counters) == TransmitResult.Full ? link : null;
+    }
+
+    /// <summary>Counts a packet read from the TUN and returns the link of its destination, or null (counted) when it goes nowhere.</summary>
+    internal PeerLink? Route(PacketDropReason reason, in PacketInfo info, int length)
+    {
+        Counters.ReadPackets++;
+        Counters.ReadBytes += length;
         if (reason != PacketDropReason.None)
         {
             Counters.Malformed[(int)reason]++;
@@ -176,7 +232,7 @@ internal sealed partial class GuestDataPath
             return null;
         }
 
-        return link.Transmit(record, Counters) == TransmitResult.Full ? link : null;
+        return link;
     }
 
     /// <summary>Nothing to do: arm every ring's wakeup, then poll until a peer, the TUN or the control path wakes us.</summary>

@@ -30,6 +30,8 @@ internal sealed partial class GuestDataPath : IDisposable
     private readonly Lock _lock = new();
     private readonly EventFd _wake = EventFd.Create(nonBlocking: true);
     private Dictionary<IpKey, PeerLink> _byDestination = [];
+    private PeerLink? _only;
+    private int _withdrawals;
     private PeerLink[] _receivers = [];
     private HashSet<IpKey> _localAddresses = [];
     private Thread? _reader;
@@ -75,6 +77,7 @@ internal sealed partial class GuestDataPath : IDisposable
             }
 
             Volatile.Write(ref _byDestination, next);
+            Volatile.Write(ref _only, OnlyLink(next));
         }
     }
 
@@ -140,7 +143,28 @@ internal sealed partial class GuestDataPath : IDisposable
             }
 
             Volatile.Write(ref _byDestination, next);
+
+            // Counted before _only can name the remaining link: see DirectReadLink.
+            Interlocked.Increment(ref _withdrawals);
+            Volatile.Write(ref _only, OnlyLink(next));
         }
+    }
+
+    /// <summary>The one link every destination leads to, or null when there are none or several.</summary>
+    private static PeerLink? OnlyLink(Dictionary<IpKey, PeerLink> table)
+    {
+        PeerLink? only = null;
+        foreach (var link in table.Values)
+        {
+            if (only is not null && only != link)
+            {
+                return null;
+            }
+
+            only = link;
+        }
+
+        return only;
     }
 
     public void SetLocalAddresses(IEnumerable<IPAddress> addresses) =>

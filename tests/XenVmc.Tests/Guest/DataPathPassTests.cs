@@ -58,6 +58,7 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
         byte[] tunBuffer = GC.AllocateUninitializedArray<byte>(TunDevice.MaxPacketSize + 1, pinned: true);
         byte[] rxBuffer = GC.AllocateUninitializedArray<byte>(ChannelNodes.MaxRecordPayload, pinned: true);
         byte[] payload = new byte[1472];
+        byte[] bulk = new byte[BulkDatagram];
         byte[] record = new byte[VirtioNetHeader.Size + 20 + 8 + payload.Length];
         byte[] sink = new byte[2048];
 
@@ -68,9 +69,11 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
             bool measured = round >= 10;
 
             // TUN → ring: the kernel routes datagrams to the peer into the TUN; the daemon's reader step takes them.
+            // One in 25 is a bulk-sized packet, after which the next is read straight into the ring.
             for (int i = 0; i < 200; i++)
             {
-                sender.SendTo(payload.AsSpan(0, 1 + ((round * 200 + i) * 37 % payload.Length)), SocketFlags.None, new IPEndPoint(Peer, 9));
+                var datagram = i % 25 == 7 ? bulk.AsSpan() : payload.AsSpan(0, 1 + ((round * 200 + i) * 37 % payload.Length));
+                sender.SendTo(datagram, SocketFlags.None, new IPEndPoint(Peer, 9));
             }
 
             long readBefore = dataPath.Counters.ReadPackets;
@@ -127,6 +130,7 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
 
         Assert.Equal(0, txAllocated);
         Assert.Equal(0, rxAllocated);
+        Assert.True(dataPath.DirectReads >= 60 * 8 / 2, $"only {dataPath.DirectReads} packets were read straight into the ring");
 
         // The work really happened: most datagrams crossed the ring, every ring record reached the TUN and a socket.
         Assert.True(forwarded >= 5_000, $"only {forwarded} packets read from the TUN");
@@ -210,14 +214,101 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
         high.Close(resume);
     }
 
+    /// <summary>A UDP payload that makes a packet long enough for the next one to be read straight into the ring.</summary>
+    private const int BulkDatagram = 20_000;
+
+    [Fact]
+    public async Task APacketQueuedForAPeerThatLeft_NeverLandsInTheRemainingPeersRing()
+    {
+        var context = Host.Guest(1);
+        var offering = ChannelOffer.OfferAsync(context, 2, Ct);
+        var accepting = ChannelAccept.AcceptAsync(Host.Guest(2), 1, Ct);
+        await Task.WhenAll(offering, accepting).WaitAsync(TimeSpan.FromSeconds(10));
+        var low = Host.Own(await offering);
+        var high = Host.Own(await accepting);
+
+        NetnsThread.Run(() => RunWithdraw(context, low, high), timeoutMs: 50_000);
+    }
+
+    private static void RunWithdraw(GuestContext context, Channel low, Channel high)
+    {
+        // Peer 2 (connected, channel `low`) stays; peer 3 (198.18.0.3) is published with a route and then leaves.
+        using var rig = new Rig(context, 2, Local, Peer, low);
+        var (dataPath, link) = (rig.DataPath, rig.Link);
+        var leaving = IPAddress.Parse("198.18.0.3");
+        var other = new PeerLink(context, dataPath, new PeerTableEntry(3, [leaving], ""));
+        dataPath.Publish(other);
+        rig.Route(leaving, add: true);
+
+        using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        sender.Bind(new IPEndPoint(Local, 0));
+        byte[] tunBuffer = GC.AllocateUninitializedArray<byte>(TunDevice.MaxPacketSize + 1, pinned: true);
+        byte[] rxBuffer = GC.AllocateUninitializedArray<byte>(ChannelNodes.MaxRecordPayload, pinned: true);
+        byte[] mine = new byte[BulkDatagram];
+        byte[] secret = new byte[BulkDatagram];
+        secret.AsSpan().Fill(0xC3);
+
+        void Drain()
+        {
+            while (dataPath.RunPass(tunBuffer, rxBuffer))
+            {
+            }
+
+            while (high.Consumer.TryRead(out _) == RingReadStatus.Record)
+            {
+            }
+
+            high.Consumer.Release();
+        }
+
+        // Bulk traffic to peer 2, so the next read would go straight into a ring if only one peer were published.
+        sender.SendTo(mine, new IPEndPoint(Peer, 9));
+        Drain();
+        Assert.Equal(0, dataPath.DirectReads);
+
+        // Peer 3's packets are still queued in the TUN when its route goes and it is withdrawn.
+        for (int i = 0; i < 3; i++)
+        {
+            sender.SendTo(secret, new IPEndPoint(leaving, 9));
+        }
+
+        sender.SendTo(mine, new IPEndPoint(Peer, 9));
+        rig.Route(leaving, add: false);
+        dataPath.Withdraw(other);
+        long noPeer = dataPath.Counters.NoPeer;
+        long sent = link.Counters.TxPackets;
+        Drain();
+
+        // Peer 3's packets were read privately and dropped; none of their bytes ever reached peer 2's pages.
+        Assert.Equal(3, dataPath.Counters.NoPeer - noPeer);
+        Assert.Equal(1, link.Counters.TxPackets - sent);
+        Assert.Equal(0, dataPath.DirectReads);
+        foreach (var region in low.Regions)
+        {
+            byte[] pages = new byte[region.Length];
+            Marshal.Copy(region.Address, pages, 0, region.Length);
+            Assert.True(pages.AsSpan().IndexOf(secret.AsSpan(0, 256)) < 0, "a packet for the peer that left was written into the remaining peer's ring");
+        }
+
+        // The TUN was seen empty since: bulk traffic to the one peer left is read straight into its ring again.
+        sender.SendTo(mine, new IPEndPoint(Peer, 9));
+        sender.SendTo(mine, new IPEndPoint(Peer, 9));
+        Drain();
+        Assert.Equal(2, dataPath.DirectReads);
+        Assert.Equal(3, link.Counters.TxPackets - sent);
+    }
+
     /// <summary>A real TUN in the test's namespace with a route to the peer, the data path on it, and a link over <paramref name="channel"/>.</summary>
     private sealed class Rig : IDisposable
     {
         private readonly RtNetlink _rtnl = RtNetlink.Open();
         private readonly TunDevice _tun = TunDevice.Open("vmc0", new TunOpenOptions { NonBlocking = true });
+        private readonly IPAddress _local;
 
         public Rig(GuestContext context, ushort peerDomid, IPAddress local, IPAddress peer, Channel channel)
         {
+            _local = local;
+            NetworkInterfaces.SetMtu(_tun.Name, 65520);
             _rtnl.SetLinkUp(_tun.IfIndex, true);
             _rtnl.AddAddress(_tun.IfIndex, local, 32);
             _rtnl.ReplaceRoute(new RouteSpec(peer, 32, _tun.IfIndex, local, 86));
@@ -232,6 +323,19 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
         public GuestDataPath DataPath { get; }
 
         public PeerLink Link { get; }
+
+        public void Route(IPAddress peer, bool add)
+        {
+            var route = new RouteSpec(peer, 32, _tun.IfIndex, _local, 86);
+            if (add)
+            {
+                _rtnl.ReplaceRoute(route);
+            }
+            else
+            {
+                Assert.True(_rtnl.DeleteRoute(route));
+            }
+        }
 
         public void Dispose()
         {
