@@ -33,14 +33,18 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
     [Fact]
     public async Task TunToRing_AndRingToTun_AllocateNothingPerPacket()
     {
+        var (context, low, high) = await ConnectAsync();
+        NetnsThread.Run(() => Run(context, low, high), timeoutMs: 50_000);
+    }
+
+    /// <summary>A channel between guests 1 (the low side, whose context is returned) and 2.</summary>
+    private async Task<(GuestContext Context, Channel Low, Channel High)> ConnectAsync()
+    {
         var context = Host.Guest(1);
         var offering = ChannelOffer.OfferAsync(context, 2, Ct);
         var accepting = ChannelAccept.AcceptAsync(Host.Guest(2), 1, Ct);
         await Task.WhenAll(offering, accepting).WaitAsync(TimeSpan.FromSeconds(10));
-        var low = Host.Own(await offering);
-        var high = Host.Own(await accepting);
-
-        NetnsThread.Run(() => Run(context, low, high), timeoutMs: 50_000);
+        return (context, Host.Own(await offering), Host.Own(await accepting));
     }
 
     private static void Run(GuestContext context, Channel low, Channel high)
@@ -220,13 +224,7 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
     [Fact]
     public async Task APacketQueuedForAPeerThatLeft_NeverLandsInTheRemainingPeersRing()
     {
-        var context = Host.Guest(1);
-        var offering = ChannelOffer.OfferAsync(context, 2, Ct);
-        var accepting = ChannelAccept.AcceptAsync(Host.Guest(2), 1, Ct);
-        await Task.WhenAll(offering, accepting).WaitAsync(TimeSpan.FromSeconds(10));
-        var low = Host.Own(await offering);
-        var high = Host.Own(await accepting);
-
+        var (context, low, high) = await ConnectAsync();
         NetnsThread.Run(() => RunWithdraw(context, low, high), timeoutMs: 50_000);
     }
 
