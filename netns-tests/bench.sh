@@ -354,6 +354,7 @@ set title "XenVMC bypass vs veth bridge path: throughput by message size ($(npro
 set xlabel "message size (bytes; iperf3 -l)"
 set ylabel "Gbit/s received"
 set logscale x 2
+set xrange [40:200000]
 set logscale y 10
 set xtics ("64" 64, "1400" 1400, "8K" 8192, "128K" 131072)
 set key top left
