@@ -135,17 +135,10 @@ internal sealed partial class PeerLink
             }
 
             // Decide on private bytes: the headers, or the whole packet when the parser needs more.
-            int copied = Math.Min(length, PrivateHeaderBytes);
-            room[..copied].CopyTo(headers);
-            var record = headers.AsSpan(0, length);
             PacketInfo info = default;
-            var reason = length > VirtioNetHeader.Size ? PacketParser.TryParse(record[VirtioNetHeader.Size..], out info) : PacketDropReason.Truncated;
-            if (copied < length && (reason != PacketDropReason.None || VirtioNetHeader.Size + info.TransportOffset + MaxTransportHeader > copied))
-            {
-                room[copied..length].CopyTo(headers.AsSpan(copied));
-                reason = PacketParser.TryParse(record[VirtioNetHeader.Size..], out info);
-            }
-
+            var reason = length > VirtioNetHeader.Size
+                ? ParsePrivateCopy(room[..length], headers, validateVnet: false, out info, out _)
+                : PacketDropReason.Truncated;
             var route = dataPath.Route(reason, info, length);
             if (route != this)
             {
@@ -387,20 +380,8 @@ internal sealed partial class PeerLink
             return false;
         }
 
-        int copied = Math.Min(length, PrivateHeaderBytes);
-        shared[..copied].CopyTo(buffer);
+        var reason = ParsePrivateCopy(shared, buffer, validateVnet: true, out var info, out int copied);
         var record = buffer.AsSpan(0, length);
-        var reason = Check(record, out var info);
-
-        // The parser may have looked past the private bytes (a long IPv6 extension chain), where
-        // the buffer holds an older packet: then check a private copy of the whole record.
-        if (copied < length && (reason != PacketDropReason.None || VirtioNetHeader.Size + info.TransportOffset + MaxTransportHeader > copied))
-        {
-            shared.CopyTo(buffer);
-            copied = length;
-            reason = Check(record, out info);
-        }
-
         if (reason != PacketDropReason.None)
         {
             Counters.RxMalformed[(int)reason]++;
@@ -445,9 +426,35 @@ internal sealed partial class PeerLink
         return true;
     }
 
-    private static PacketDropReason Check(ReadOnlySpan<byte> record, out PacketInfo info)
+    /// <summary>
+    /// Copies the headers of a record that lies in shared memory into <paramref name="buffer"/>
+    /// and parses that private copy (with its virtio-net header checked when
+    /// <paramref name="validateVnet"/>), so nothing the peer changes meanwhile can alter what was
+    /// checked. <paramref name="copied"/>: how many leading bytes the buffer now holds.
+    /// </summary>
+    private static PacketDropReason ParsePrivateCopy(ReadOnlySpan<byte> shared, byte[] buffer, bool validateVnet, out PacketInfo info, out int copied)
+    {
+        int length = shared.Length;
+        copied = Math.Min(length, PrivateHeaderBytes);
+        shared[..copied].CopyTo(buffer);
+        var record = buffer.AsSpan(0, length);
+        var reason = Parse(record, validateVnet, out info);
+
+        // The parser may have looked past the private bytes (a long IPv6 extension chain), where
+        // the buffer holds an older packet: then parse a private copy of the whole record.
+        if (copied < length && (reason != PacketDropReason.None || VirtioNetHeader.Size + info.TransportOffset + MaxTransportHeader > copied))
+        {
+            shared[copied..].CopyTo(buffer.AsSpan(copied));
+            copied = length;
+            reason = Parse(record, validateVnet, out info);
+        }
+
+        return reason;
+    }
+
+    private static PacketDropReason Parse(ReadOnlySpan<byte> record, bool validateVnet, out PacketInfo info)
     {
         var reason = PacketParser.TryParse(record[VirtioNetHeader.Size..], out info);
-        return reason != PacketDropReason.None ? reason : PacketParser.ValidateVnet(record[..VirtioNetHeader.Size], info);
+        return reason != PacketDropReason.None || !validateVnet ? reason : PacketParser.ValidateVnet(record[..VirtioNetHeader.Size], info);
     }
 }
