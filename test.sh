@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the unit tests, then the netns tests (real TUN devices, routes and traffic
-# between network namespaces; needs root, iperf3, sockperf and xenstore-utils).
+# between network namespaces; needs root, iperf3, sockperf, netperf, xenstore-utils, and for the
+# real-systemd test systemd-container and debootstrap: .ci/run installs them).
 # Ends with one line "N passed, N failed" over all of them; exits non-zero if any failed.
 #   XENVMC_SKIP_NETNS=1 ./test.sh   runs the unit tests only
 #   XENVMC_SKIP_SOAK=1 ./test.sh    leaves out the 8-guest soak test (about 2 min of the netns tests)
