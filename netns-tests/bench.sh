@@ -3,8 +3,9 @@
 #
 #   netns-tests/bench.sh [--seconds N] [--rounds N] [--out DIR] [--quick] [--no-reference]
 #
-# Needs root, a built bin/ (./build.sh), iperf3, sockperf, jq, gnuplot for the chart and a C
-# compiler (cc) for the reference path.
+# Needs root, a built bin/ (./build.sh), iperf3, sockperf, netperf, jq, gnuplot for the chart and a
+# C compiler (cc) for the reference path. netperf is in Debian 12's non-free component: when it is
+# missing, netns-tests/install-netperf.sh adds that component to the apt sources and installs it.
 # Takes the netns lock itself (/tmp/xenvmc-netns.lock) and always ends with `xenvmc-sim down`.
 #
 # How the two paths are compared from the same minute: one `xenvmc-sim up` with the daemons
@@ -24,6 +25,9 @@
 # /proc/stat, every core, all but idle) per GB received, for both paths: on a machine whose cores
 # both tools saturate, the throughput ratio follows from these (a quiet machine is needed for the
 # host figure to mean the test alone).
+#
+# netperf (np-stream, np-rr, np-crr, np-udp-rr: TCP_STREAM, TCP_RR, TCP_CRR, UDP_RR) runs in the
+# same rounds on the same paths, against a netserver in the receiving guest.
 #
 # Writes DIR/raw.csv (every run), DIR/summary.csv (medians and ratios), DIR/throughput.png
 # (throughput against message size, both paths), DIR/table.txt, DIR/machine.txt.
@@ -67,6 +71,7 @@ REF_PID=""
 IPERF_PORT=5201
 SP_UDP_PORT=11111
 SP_TCP_PORT=11112
+NETPERF_PORT=12865
 RUN=/run/xenvmc-sim
 HZ=$(getconf CLK_TCK)
 STARTED_PIDS=()
@@ -74,6 +79,10 @@ STARTED_PIDS=()
 for tool in iperf3 sockperf jq; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is not installed" >&2; exit 1; }
 done
+if ! command -v netperf >/dev/null || ! command -v netserver >/dev/null; then
+    echo "bench: netperf is not installed; installing it with netns-tests/install-netperf.sh (enables Debian's non-free component)" >&2
+    "$ROOT/netns-tests/install-netperf.sh"
+fi
 [[ -x "$SIM" ]] || { echo "bench: $SIM not built (run ./build.sh)" >&2; exit 1; }
 if [[ $REFERENCE == 1 ]] && ! command -v cc >/dev/null; then
     echo "bench: no C compiler (cc), so no reference path (apt-get install gcc)" >&2
@@ -175,9 +184,12 @@ in_ns $G2 sockperf sr -i 0.0.0.0 -p $SP_UDP_PORT >/dev/null 2>&1 &
 STARTED_PIDS+=($!)
 in_ns $G2 sockperf sr --tcp -i 0.0.0.0 -p $SP_TCP_PORT >/dev/null 2>&1 &
 STARTED_PIDS+=($!)
+in_ns $G2 netserver -D -p $NETPERF_PORT >/dev/null 2>&1 &
+STARTED_PIDS+=($!)
 wait_listen $G2 t $IPERF_PORT
 wait_listen $G2 u $SP_UDP_PORT
 wait_listen $G2 t $SP_TCP_PORT
+wait_listen $G2 t $NETPERF_PORT
 
 {
     echo "date_utc=$(date -u +%FT%TZ)"
@@ -186,6 +198,7 @@ wait_listen $G2 t $SP_TCP_PORT
     echo "kernel=$(uname -r)"
     echo "dotnet=$(dotnet --version 2>/dev/null || echo '?')"
     echo "iperf3=$(iperf3 --version | head -1)"
+    echo "netperf=$(netperf -V | head -1)"
     echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "seconds_per_run=$SECONDS_PER_RUN rounds=$ROUNDS"
@@ -229,6 +242,25 @@ measure() { # round test path addr
             row "$(sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' <<<"$out")" p50_us
             row "$(sed -n 's/.*percentile 99.000 = *\([0-9.]*\).*/\1/p' <<<"$out")" p99_us
             ;;
+        np-stream|np-rr|np-crr|np-udp-rr)
+            # netperf's omni output: one line of the selected fields (-j: latency percentiles; -f m:
+            # THROUGHPUT in Mbit/s, so request/response tests read TRANSACTION_RATE).
+            local kind fields
+            case $test in np-stream) kind=TCP_STREAM ;; np-rr) kind=TCP_RR ;; np-crr) kind=TCP_CRR ;; np-udp-rr) kind=UDP_RR ;; esac
+            out=$(in_ns $G1 netperf -H "$addr" -p $NETPERF_PORT -t $kind -l "$SECONDS_PER_RUN" -j -P 0 -f m \
+                -- -o THROUGHPUT,ELAPSED_TIME,REMOTE_BYTES_RECVD,P50_LATENCY,P99_LATENCY,TRANSACTION_RATE 2>&1) || echo "bench: netperf $kind to $addr failed: $out" >&2
+            IFS=, read -r -a fields <<<"$(tail -1 <<<"$out")"
+            secs=${fields[1]:-$SECONDS_PER_RUN}
+            if [[ $test == np-stream ]]; then
+                bytes=${fields[2]:-0}
+                row "$(echo "scale=4; ${fields[0]:-0} / 1000" | bc)" gbps
+            else
+                bytes=0
+                row "${fields[5]:-}" tps
+                row "${fields[3]:-}" p50_us
+                row "${fields[4]:-}" p99_us
+            fi
+            ;;
     esac
 }
 
@@ -249,8 +281,8 @@ row() {
         "$test" "$path" "$metric" "$value" "$(echo "$vtx/1000000" | bc)" "$(echo "$etx/1000000" | bc)" "$(echo "$rtx/1000000" | bc)" "$cpu" "$host"
 }
 
-TESTS=(tcp1 tcp4 udp64 udp1400 udp8192 pp-udp pp-tcp tcp-l64 tcp-l1400 tcp-l8192)
-[[ $QUICK == 1 ]] && TESTS=(tcp1 udp1400 pp-udp)
+TESTS=(tcp1 tcp4 udp64 udp1400 udp8192 pp-udp pp-tcp np-stream np-rr np-crr np-udp-rr tcp-l64 tcp-l1400 tcp-l8192)
+[[ $QUICK == 1 ]] && TESTS=(tcp1 udp1400 pp-udp np-rr)
 [[ -n $TESTS_OVERRIDE ]] && read -r -a TESTS <<<"$TESTS_OVERRIDE"
 
 # The daemons' data path starts as unoptimized JIT code and is recompiled while it runs: without
@@ -346,8 +378,12 @@ REF_PLOT=""
 if [[ $REFERENCE == 1 ]]; then
     REF_PLOT=', "" using 1:6 with linespoints lw 1 pt 6 lc rgb "#1f77b4" title "TCP, TUN copier (reference)", "" using 1:7 with linespoints lw 1 pt 4 dt 2 lc rgb "#1f77b4" title "UDP, TUN copier (reference)"'
 fi
-if command -v gnuplot >/dev/null; then
-    gnuplot <<EOF
+# The chart needs at least one point of the size sweep (tcp-l*, udp*, tcp1); fixed-rate or
+# latency-only runs have none.
+if ! awk '!/^#/ { for (i = 2; i <= NF; i++) if ($i != "NaN") n++ } END { exit !n }' "$OUT/chart.dat"; then
+    echo "bench: no message-size sweep among the tests, so no chart"
+elif command -v gnuplot >/dev/null; then
+    gnuplot <<EOF || echo "bench: gnuplot failed, no chart" >&2
 set terminal pngcairo size 900,560 font "sans,11"
 set output "$OUT/throughput.png"
 set title "XenVMC bypass vs veth bridge path: throughput by message size ($(nproc)-core $(lscpu | sed -n 's/^Model name: *//p' | head -1))"
@@ -364,7 +400,7 @@ plot "$OUT/chart.dat" using 1:2 with linespoints lw 2 pt 7 lc rgb "#555555" titl
      "" using 1:4 with linespoints lw 2 pt 5 dt 2 lc rgb "#555555" title "UDP, bridge path", \
      "" using 1:5 with linespoints lw 2 pt 5 dt 2 lc rgb "#d62728" title "UDP, XenVMC bypass"$REF_PLOT
 EOF
-    echo "bench: chart $OUT/throughput.png"
+    [[ -s $OUT/throughput.png ]] && echo "bench: chart $OUT/throughput.png"
 else
     echo "bench: gnuplot not installed, no chart (apt-get install gnuplot-nox)"
 fi

@@ -33,11 +33,12 @@ public sealed class NetperfTests
             {
                 var (vmc0Before, eth0Before) = (Packets(G1, "vmc0"), Packets(G1, "eth0"));
                 var (exit, output, error) = SimHost.Exec(G1, "netperf", "-H", Peer, "-p", Port, "-t", test, "-l", "2", "-P", "0", "-f", "m",
-                    "--", "-o", "THROUGHPUT,REMOTE_BYTES_RECVD");
+                    "--", "-o", "THROUGHPUT,REMOTE_BYTES_RECVD,TRANSACTION_RATE");
                 Assert.True(exit == 0, $"netperf {test} through the bypass failed: {output}{error}\n{SimHost.Logs()}");
                 string[] fields = output.Trim().Split('\n')[^1].Split(',');
                 double throughput = double.Parse(fields[0], CultureInfo.InvariantCulture);
                 long bytes = long.Parse(fields[1], CultureInfo.InvariantCulture);
+                double transactions = double.Parse(fields[2], CultureInfo.InvariantCulture);
                 var (vmc0After, eth0After) = (Packets(G1, "vmc0"), Packets(G1, "eth0"));
                 long vmc0Tx = vmc0After.TxBytes - vmc0Before.TxBytes;
                 long vmc0Packets = vmc0After.TxPackets - vmc0Before.TxPackets;
@@ -52,7 +53,8 @@ public sealed class NetperfTests
                 else
                 {
                     // At least one packet per transaction (TCP_CRR: a whole connection per transaction).
-                    Assert.True(vmc0Packets >= (long)(throughput * 2 * 0.9), $"{test}: {throughput:F0} transactions/s for 2 s, but vmc0 sent only {vmc0Packets} packets");
+                    Assert.True(transactions > 0, $"netperf {test} completed no transaction: {output}");
+                    Assert.True(vmc0Packets >= (long)(transactions * 2 * 0.9), $"{test}: {transactions:F0} transactions/s for 2 s, but vmc0 sent only {vmc0Packets} packets");
                 }
 
                 Assert.True(eth0Packets < 50, $"{test}: eth0 sent {eth0Packets} packets, so the test did not stay on the bypass");
