@@ -41,7 +41,7 @@ try
     {
         await using var store = config.Store is null ? XenStoreClient.OpenDefault() : XenStoreClient.ConnectSocket(config.Store);
         await using var health = Dom0Health.Start(store, notifier);
-        await Dom0Daemon.RunAsync(store, logger, notifier.Ready, notifier.Status, ct, config.Pairing);
+        await Dom0Daemon.RunAsync(store, logger, notifier.Ready, notifier.Status, ct, config.Pairing, readFilters: true);
     });
 }
 catch (Exception e) when (e is UsageException or ConfigurationException)
