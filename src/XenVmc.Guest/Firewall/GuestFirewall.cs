@@ -4,19 +4,21 @@ namespace XenVmc.Guest.Firewall;
 
 /// <summary>
 /// Whether the guest's own nftables rules would miss traffic that arrives through the bypass:
-/// a rule that matches on the uplink's name (<c>iifname "eth0"</c>, <c>oifname</c>, <c>iif</c>,
-/// <c>oif</c>) without naming the bypass interface too does not see packets on vmc0.
+/// rules that match on the uplink's name (<c>iifname "eth0"</c>, <c>oifname</c>, <c>iif</c>,
+/// <c>oif</c>) do not see packets on vmc0. Each rule that names the uplink and not the bypass
+/// needs a counterpart that names the bypass alone; when there are fewer of those, we say so.
 /// </summary>
 internal static class GuestFirewall
 {
     public const string Uplink = "eth0";
 
-    /// <summary>A one-line warning naming the first such rule and how many there are, or null when every rule that names the uplink names the bypass too.</summary>
+    /// <summary>A one-line warning naming the first rule on the uplink alone and how many there are, or null when the bypass has as many rules of its own.</summary>
     public static string? Warning(NftRuleset ruleset, string bypass, string uplink = Uplink)
     {
         var missed = ruleset.Rules.Where(r => Names(r, uplink) && !Names(r, bypass)).ToList();
-        return missed.Count == 0 ? null
-            : $"{missed.Count} nft rules name {uplink} and not {bypass}, e.g. '{missed[0].Text}': packets from co-resident guests arrive on {bypass} and meet none of them; name both (iifname {{ \"{uplink}\", \"{bypass}\" }}) or match on addresses";
+        int counterparts = ruleset.Rules.Count(r => Names(r, bypass) && !Names(r, uplink));
+        return missed.Count <= counterparts ? null
+            : $"{missed.Count} nft rules name {uplink} and not {bypass} ({counterparts} name {bypass} alone), e.g. '{missed[0].Text}': packets from co-resident guests arrive on {bypass} and meet none of them; name both (iifname {{ \"{uplink}\", \"{bypass}\" }}) or match on addresses";
     }
 
     private static bool Names(NftRule rule, string device) =>
