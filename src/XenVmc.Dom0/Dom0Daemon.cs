@@ -220,15 +220,7 @@ public sealed class Dom0Daemon
         }
 
         await EnsureRootAsync(domid, tx, ct).ConfigureAwait(false);
-        bool changed = false;
-        foreach (string child in current)
-        {
-            if (!XenVmcPaths.TryParseDomid(child, out ushort peer) || !table.ContainsKey(peer))
-            {
-                await _store.RmAsync($"{peers}/{child}", tx, ct).ConfigureAwait(false);
-                changed = true;
-            }
-        }
+        bool changed = await RemoveOthersAsync(peers, current, table.ContainsKey, tx, ct).ConfigureAwait(false);
 
         foreach (var (peer, entry) in table)
         {
@@ -272,13 +264,7 @@ public sealed class Dom0Daemon
         }
 
         await EnsureRootAsync(domid, tx, ct).ConfigureAwait(false);
-        foreach (string child in current)
-        {
-            if (!XenVmcPaths.TryParseDomid(child, out ushort peer) || !held.ContainsKey(peer))
-            {
-                await _store.RmAsync($"{root}/{child}", tx, ct).ConfigureAwait(false);
-            }
-        }
+        await RemoveOthersAsync(root, current, held.ContainsKey, tx, ct).ConfigureAwait(false);
 
         foreach (var (peer, reason) in held)
         {
@@ -288,6 +274,22 @@ public sealed class Dom0Daemon
                 await _store.WriteAsync(XenVmcPaths.HeldEntry(domid, peer), text, tx, ct).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Removes the children of <paramref name="dir"/> that are not a domid <paramref name="keep"/> accepts; true when any was removed.</summary>
+    private async Task<bool> RemoveOthersAsync(string dir, IReadOnlyList<string> current, Func<ushort, bool> keep, XsTransaction tx, CancellationToken ct)
+    {
+        bool removed = false;
+        foreach (string child in current)
+        {
+            if (!XenVmcPaths.TryParseDomid(child, out ushort peer) || !keep(peer))
+            {
+                await _store.RmAsync($"{dir}/{child}", tx, ct).ConfigureAwait(false);
+                removed = true;
+            }
+        }
+
+        return removed;
     }
 
     /// <summary>One log line per pair when it becomes held (or its rule changes) and when it is released, not one per pass.</summary>
