@@ -25,6 +25,16 @@ internal static class Commands
         else
         {
             o.WriteLine(string.Create(Inv, $"domain {s.Domid} on the {s.Platform} platform, interface {s.Interface}, {s.Peers.Count} peers, {connected} connected, session {s.Sessions}"));
+            foreach (var h in s.Held)
+            {
+                o.WriteLine(string.Create(Inv, $"peer {h.Domid}: filtered in Dom0, stays on the bridge ({h.Reason})"));
+            }
+
+            if (s.FirewallWarning is { } warning)
+            {
+                o.WriteLine("warning: " + warning);
+            }
+
             WritePeerCounters(s, o);
             WriteTotals(s, o);
         }

@@ -22,7 +22,7 @@ public sealed record Dom0Configuration(string? Store, string? PidFile, LogLevel 
     };
 
     public static readonly string[] Keys = ["Store", "PidFile", "LogLevel", "Pairing"];
-    private static readonly string[] PairingKeys = ["Mode", "Groups", "Deny", "DenyPairs", "Bridges"];
+    private static readonly string[] PairingKeys = ["Mode", "Groups", "Deny", "DenyPairs", "Bridges", "IgnoreFilters"];
 
     public static Dom0Configuration Load(CommandLine cl, IReadOnlyDictionary<string, string>? environment = null, string defaultFile = DefaultFile)
     {
@@ -79,6 +79,12 @@ public sealed record Dom0Configuration(string? Store, string? PidFile, LogLevel 
             denyPairs.Add((names[0], names[1]));
         }
 
+        var ignoreFilters = Names(config.Section("Pairing:IgnoreFilters"), "Pairing:IgnoreFilters");
+        if (ignoreFilters.FirstOrDefault(g => !groups.ContainsKey(g)) is { } unknown)
+        {
+            throw ConfigurationException.Refused("Pairing:IgnoreFilters", unknown, "names of groups under Pairing:Groups whose members may pair although Dom0's packet filter may concern their traffic");
+        }
+
         return new PairingRules
         {
             Mode = mode,
@@ -86,6 +92,7 @@ public sealed record Dom0Configuration(string? Store, string? PidFile, LogLevel 
             Deny = Names(config.Section("Pairing:Deny"), "Pairing:Deny"),
             DenyPairs = denyPairs,
             Bridges = Names(config.Section("Pairing:Bridges"), "Pairing:Bridges"),
+            IgnoreFilters = ignoreFilters,
         };
     }
 

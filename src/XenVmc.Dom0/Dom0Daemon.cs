@@ -24,6 +24,9 @@ public sealed class Dom0Daemon
     private readonly PairingRules _rules;
     private readonly Channel<bool> _dirty = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Dictionary<ushort, (XsWatch Watch, Task Pump)> _stateWatches = [];
+    private Dictionary<(ushort, ushort), string> _heldLogged = [];
+    private Dom0FilterWatch? _filters;
+    private const int MaxHeldReason = 240;
     private int _token;
 
     private Dom0Daemon(XenStoreClient store, ILogger logger, PairingRules rules)
@@ -33,9 +36,12 @@ public sealed class Dom0Daemon
         _log = new Dom0Log(logger);
     }
 
-    public static async Task RunAsync(XenStoreClient store, ILogger logger, Action<string>? ready, Action<string>? status, CancellationToken ct, PairingRules? rules = null)
+    /// <param name="readFilters">Honour Dom0's packet filters (the program always does; tests of the other logic may leave them out).</param>
+    public static async Task RunAsync(XenStoreClient store, ILogger logger, Action<string>? ready, Action<string>? status, CancellationToken ct, PairingRules? rules = null, bool readFilters = false)
     {
         var daemon = new Dom0Daemon(store, logger, rules ?? PairingRules.Default);
+        await using var filters = readFilters ? await Dom0FilterWatch.StartAsync(daemon.MarkDirty, daemon._log, ct).ConfigureAwait(false) : null;
+        daemon._filters = filters;
         var watches = new List<XsWatch>
         {
             await store.WatchAsync("@introduceDomain", daemon.NextToken(), ct).ConfigureAwait(false),
@@ -109,14 +115,17 @@ public sealed class Dom0Daemon
     {
         var guests = await ReadGuestsAsync(ct).ConfigureAwait(false);
         await FollowGuestStatesAsync(guests.Keys, ct).ConfigureAwait(false);
-        var desired = PairingPolicy.Compute(guests.Values, _rules);
+        var held = new Dictionary<ushort, Dictionary<ushort, string>>();
+        var desired = PairingPolicy.Compute(guests.Values, _rules, _filters?.Current, held);
         await _store.TransactAsync(async tx =>
         {
             foreach (var (domid, table) in desired)
             {
                 await WriteTableAsync(domid, table, tx, ct).ConfigureAwait(false);
+                await WriteHeldAsync(domid, held.GetValueOrDefault(domid) ?? [], tx, ct).ConfigureAwait(false);
             }
         }, ct).ConfigureAwait(false);
+        LogHeldChanges(held);
         return guests.Count;
     }
 
@@ -179,6 +188,7 @@ public sealed class Dom0Daemon
         string? ip = await TryReadAsync(path + "/ip", default, ct).ConfigureAwait(false);
         string? mac = await TryReadAsync(path + "/mac", default, ct).ConfigureAwait(false);
         string? online = await TryReadAsync(path + "/online", default, ct).ConfigureAwait(false);
+        string vifname = await TryReadAsync(path + "/vifname", default, ct).ConfigureAwait(false) ?? "";
         if (string.IsNullOrEmpty(bridge))
         {
             return null;
@@ -187,7 +197,7 @@ public sealed class Dom0Daemon
         if (ip is null)
         {
             // Without an ip key Dom0 does not know the guest's address, and a guest's own claim is not enough.
-            return new VifBackend(domid, devid, bridge, [], mac ?? "", online == "1");
+            return new VifBackend(domid, devid, bridge, [], mac ?? "", online == "1", vifname);
         }
 
         if (!PeerTableEntry.TryParseAddresses(ip, out var addresses, out string? error))
@@ -196,13 +206,12 @@ public sealed class Dom0Daemon
             return null;
         }
 
-        return new VifBackend(domid, devid, bridge, addresses, PeerTableEntry.IsValidMac(mac) ? mac! : "", online == "1");
+        return new VifBackend(domid, devid, bridge, addresses, PeerTableEntry.IsValidMac(mac) ? mac! : "", online == "1", vifname);
     }
 
     /// <summary>Brings one guest's table to <paramref name="table"/>, touching only what differs.</summary>
     private async Task WriteTableAsync(ushort domid, Dictionary<ushort, PeerTableEntry> table, XsTransaction tx, CancellationToken ct)
     {
-        string root = XenVmcPaths.PeerTableRoot(domid);
         string peers = XenVmcPaths.PeerTable(domid);
         var current = await _store.TryDirectoryAsync(peers, tx, ct).ConfigureAwait(false);
         if (current.Count == 0 && table.Count == 0)
@@ -210,22 +219,8 @@ public sealed class Dom0Daemon
             return;
         }
 
-        if (await TryReadAsync(root, tx, ct).ConfigureAwait(false) is null)
-        {
-            // Owned by Dom0, readable by this guest alone; entries below inherit it. Set once:
-            // a permission write is an event for the guest's watch.
-            await _store.MkdirAsync(root, tx, ct).ConfigureAwait(false);
-            await _store.SetPermissionsAsync(root, [new(XsAccess.None, 0), new(XsAccess.Read, domid)], tx, ct).ConfigureAwait(false);
-        }
-        bool changed = false;
-        foreach (string child in current)
-        {
-            if (!XenVmcPaths.TryParseDomid(child, out ushort peer) || !table.ContainsKey(peer))
-            {
-                await _store.RmAsync($"{peers}/{child}", tx, ct).ConfigureAwait(false);
-                changed = true;
-            }
-        }
+        await EnsureRootAsync(domid, tx, ct).ConfigureAwait(false);
+        bool changed = await RemoveOthersAsync(peers, current, table.ContainsKey, tx, ct).ConfigureAwait(false);
 
         foreach (var (peer, entry) in table)
         {
@@ -244,6 +239,81 @@ public sealed class Dom0Daemon
         {
             _log.TableChanged(domid, string.Join(", ", table.Keys.Order()));
         }
+    }
+
+    private async Task EnsureRootAsync(ushort domid, XsTransaction tx, CancellationToken ct)
+    {
+        string root = XenVmcPaths.PeerTableRoot(domid);
+        if (await TryReadAsync(root, tx, ct).ConfigureAwait(false) is null)
+        {
+            // Owned by Dom0, readable by this guest alone; entries below inherit it. Set once:
+            // a permission write is an event for the guest's watch.
+            await _store.MkdirAsync(root, tx, ct).ConfigureAwait(false);
+            await _store.SetPermissionsAsync(root, [new(XsAccess.None, 0), new(XsAccess.Read, domid)], tx, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Brings the guest's held list (peers Dom0's filter keeps on the bridge, with the rule) to <paramref name="held"/>.</summary>
+    private async Task WriteHeldAsync(ushort domid, Dictionary<ushort, string> held, XsTransaction tx, CancellationToken ct)
+    {
+        string root = XenVmcPaths.Held(domid);
+        var current = await _store.TryDirectoryAsync(root, tx, ct).ConfigureAwait(false);
+        if (current.Count == 0 && held.Count == 0)
+        {
+            return;
+        }
+
+        await EnsureRootAsync(domid, tx, ct).ConfigureAwait(false);
+        await RemoveOthersAsync(root, current, held.ContainsKey, tx, ct).ConfigureAwait(false);
+
+        foreach (var (peer, reason) in held)
+        {
+            string text = reason.Length > MaxHeldReason ? reason[..MaxHeldReason] : reason;
+            if (await TryReadAsync(XenVmcPaths.HeldEntry(domid, peer), tx, ct).ConfigureAwait(false) != text)
+            {
+                await _store.WriteAsync(XenVmcPaths.HeldEntry(domid, peer), text, tx, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Removes the children of <paramref name="dir"/> that are not a domid <paramref name="keep"/> accepts; true when any was removed.</summary>
+    private async Task<bool> RemoveOthersAsync(string dir, IReadOnlyList<string> current, Func<ushort, bool> keep, XsTransaction tx, CancellationToken ct)
+    {
+        bool removed = false;
+        foreach (string child in current)
+        {
+            if (!XenVmcPaths.TryParseDomid(child, out ushort peer) || !keep(peer))
+            {
+                await _store.RmAsync($"{dir}/{child}", tx, ct).ConfigureAwait(false);
+                removed = true;
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>One log line per pair when it becomes held (or its rule changes) and when it is released, not one per pass.</summary>
+    private void LogHeldChanges(Dictionary<ushort, Dictionary<ushort, string>> held)
+    {
+        var now = new Dictionary<(ushort, ushort), string>();
+        foreach (var (a, peers) in held)
+        {
+            foreach (var (b, reason) in peers.Where(p => a < p.Key))
+            {
+                now[(a, b)] = reason;
+                if (_heldLogged.GetValueOrDefault((a, b)) != reason)
+                {
+                    _log.PairHeld(a, b, reason);
+                }
+            }
+        }
+
+        foreach (var (a, b) in _heldLogged.Keys.Where(k => !now.ContainsKey(k)))
+        {
+            _log.PairReleased(a, b);
+        }
+
+        _heldLogged = now;
     }
 
     private async Task<string?> TryReadAsync(string path, XsTransaction tx, CancellationToken ct) =>

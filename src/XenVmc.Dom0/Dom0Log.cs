@@ -15,4 +15,13 @@ internal sealed partial class Dom0Log(ILogger logger)
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "reconcile failed, retrying: {Reason}")]
     public partial void ReconcileFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dom0 packet filter read: {Nft}; bridge-nf-call iptables={Ip} ip6tables={Ip6} arptables={Arp}; not analysed: {Unanalysed}")]
+    public partial void FilterRead(string nft, bool ip, bool ip6, bool arp, string unanalysed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "domains {A} and {B} stay on the bridge, filtered in Dom0 by {Reason}")]
+    public partial void PairHeld(ushort a, ushort b, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "domains {A} and {B} are no longer filtered in Dom0")]
+    public partial void PairReleased(ushort a, ushort b);
 }

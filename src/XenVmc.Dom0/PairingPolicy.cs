@@ -9,7 +9,9 @@ namespace XenVmc.Dom0;
 internal static class PairingPolicy
 {
     /// <summary>The peer table every guest should see: for each guest, its peers with the addresses of their vifs on a shared bridge.</summary>
-    public static Dictionary<ushort, Dictionary<ushort, PeerTableEntry>> Compute(IReadOnlyCollection<GuestInfo> guests, PairingRules? rules = null)
+    /// <param name="filter">Dom0's packet filters; a pair they may concern is left out and, when <paramref name="held"/> is given, recorded there with the reason.</param>
+    public static Dictionary<ushort, Dictionary<ushort, PeerTableEntry>> Compute(
+        IReadOnlyCollection<GuestInfo> guests, PairingRules? rules = null, Dom0FilterView? filter = null, Dictionary<ushort, Dictionary<ushort, string>>? held = null)
     {
         rules ??= PairingRules.Default;
         var tables = new Dictionary<ushort, Dictionary<ushort, PeerTableEntry>>();
@@ -39,6 +41,16 @@ internal static class PairingPolicy
                     continue;
                 }
 
+                if (filter is not null && !rules.IgnoresFilters(guest, other) && FilteredBetween(filter, guest, shared) is { } reason)
+                {
+                    if (held is not null)
+                    {
+                        (held.TryGetValue(guest.Domid, out var mine) ? mine : held[guest.Domid] = [])[other.Domid] = reason;
+                    }
+
+                    continue;
+                }
+
                 var addresses = shared.SelectMany(v => v.Addresses).Distinct().Take(PeerTableEntry.MaxAddresses).ToList();
                 table[other.Domid] = new PeerTableEntry(other.Domid, addresses, shared[0].Mac);
             }
@@ -46,4 +58,14 @@ internal static class PairingPolicy
 
         return tables;
     }
+
+    /// <summary>The filter's verdict on the pair over the bridges they share; symmetric, so pairing stays mutual.</summary>
+    private static string? FilteredBetween(Dom0FilterView filter, GuestInfo guest, List<VifBackend> otherShared)
+    {
+        var bridges = otherShared.Select(v => v.Bridge).ToHashSet(StringComparer.Ordinal);
+        var mine = guest.Vifs.Where(v => v.Online && v.Addresses.Count > 0 && bridges.Contains(v.Bridge)).ToList();
+        return Dom0FilterAnalysis.Find(filter, End(mine), End(otherShared), bridges);
+    }
+
+    private static PairEnd End(List<VifBackend> vifs) => new([.. vifs.SelectMany(v => v.Addresses).Distinct()], [.. vifs.Select(v => v.Device)]);
 }

@@ -28,6 +28,12 @@ public sealed record PairingRules
     /// <summary>When not empty, only vifs on these bridges count as shared.</summary>
     public IReadOnlySet<string> Bridges { get; init; } = new HashSet<string>();
 
+    /// <summary>Groups whose members pair even when Dom0's packet filter may concern their traffic (the operator's explicit opt-out).</summary>
+    public IReadOnlySet<string> IgnoreFilters { get; init; } = new HashSet<string>();
+
+    internal bool IgnoresFilters(GuestInfo a, GuestInfo b) =>
+        IgnoreFilters.Any(g => GroupMembers.TryGetValue(g, out var members) && IsAny(a, members) && IsAny(b, members));
+
     internal bool BridgeAllowed(string bridge) => Bridges.Count == 0 || Bridges.Contains(bridge);
 
     internal bool Allows(GuestInfo a, GuestInfo b)

@@ -15,8 +15,10 @@ const string Help = """
       --verbose                 the same as --log-level Debug
       --help, --version
 
-    The pairing policy (Pairing: Mode, Groups, Deny, DenyPairs, Bridges) lives in the configuration
-    file; see README.md. Each [Key] can also be set in the environment (XENVMC_DOM0_STORE=...,
+    The pairing policy (Pairing: Mode, Groups, Deny, DenyPairs, Bridges, IgnoreFilters) lives in the
+    configuration file; see README.md. Two guests never pair where Dom0's own packet filter (nftables,
+    legacy iptables/ebtables, Open vSwitch) may concern their traffic, unless their group is listed in
+    Pairing:IgnoreFilters. Each [Key] can also be set in the environment (XENVMC_DOM0_STORE=...,
     XENVMC_DOM0_PAIRING__MODE=groups); the command line wins over the environment, which wins over the file.
     exit codes: 0 stopped cleanly, 1 failed while running, 2 wrong command line or configuration
     """;
@@ -41,7 +43,7 @@ try
     {
         await using var store = config.Store is null ? XenStoreClient.OpenDefault() : XenStoreClient.ConnectSocket(config.Store);
         await using var health = Dom0Health.Start(store, notifier);
-        await Dom0Daemon.RunAsync(store, logger, notifier.Ready, notifier.Status, ct, config.Pairing);
+        await Dom0Daemon.RunAsync(store, logger, notifier.Ready, notifier.Status, ct, config.Pairing, readFilters: true);
     });
 }
 catch (Exception e) when (e is UsageException or ConfigurationException)

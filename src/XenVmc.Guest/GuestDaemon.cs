@@ -35,6 +35,8 @@ public sealed partial class GuestDaemon
     private readonly GuestLog _log;
     private readonly GuestDataPath _dataPath;
     private volatile GuestContext? _context;
+    private volatile IReadOnlyList<HeldPeer> _held = [];
+    private Firewall.GuestFirewallWatch? _firewall;
     private int _sessions;
 
     private GuestDaemon(IXenPlatform platform, GuestOptions options, GuestLog log, GuestDataPath dataPath)
@@ -68,6 +70,8 @@ public sealed partial class GuestDaemon
 
         var daemon = new GuestDaemon(platform, options, log, dataPath);
         monitor?.Watch(daemon.UnhealthyReason, daemon.StatusLine);
+        await using var firewall = Firewall.GuestFirewallWatch.Start(tun.Name, log);
+        daemon._firewall = firewall;
         await using var statusServer = StatusServer.Start(options.StatusSocket, daemon.Snapshot, log);
         await daemon.RunSessionsAsync(ready, status, ct).ConfigureAwait(false);
     }
@@ -203,9 +207,10 @@ public sealed partial class GuestDaemon
         await using var tableWatch = await context.Store.WatchAsync(XenVmcPaths.PeerTable(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
         await using var shutdownWatch = await context.Store.WatchAsync(XenVmcPaths.ShutdownRequest(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
         await using var domidWatch = await context.Store.WatchAsync("domid", context.NextToken(), ct).ConfigureAwait(false);
+        await using var heldWatch = await context.Store.WatchAsync(XenVmcPaths.Held(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
         while (true)
         {
-            await context.WaitForAnyAsync([tableWatch, shutdownWatch, domidWatch], ct).ConfigureAwait(false);
+            await context.WaitForAnyAsync([tableWatch, shutdownWatch, domidWatch, heldWatch], ct).ConfigureAwait(false);
             string? domidText = await context.TryReadAsync("domid", ct).ConfigureAwait(false);
             if (domidText is not null && (!XenVmcPaths.TryParseDomid(domidText, out ushort now) || now != context.Domid))
             {
@@ -222,6 +227,7 @@ public sealed partial class GuestDaemon
             }
 
             var table = await PeerTableReader.ReadAsync(context, ct).ConfigureAwait(false);
+            _held = await PeerTableReader.ReadHeldAsync(context, ct).ConfigureAwait(false);
             _dataPath.SetLocalAddresses(_dataPath.Routes.RefreshOwnAddresses());
             Reconcile(context, table);
             context.Log.PeerTable(table.Count, string.Join(", ", table.Keys.Order()));
@@ -352,7 +358,7 @@ public sealed partial class GuestDaemon
             }
         }
 
-        return StatusSnapshot.Create(context?.Domid ?? 0, _platform.Name, _dataPath, links, totals, _sessions);
+        return StatusSnapshot.Create(context?.Domid ?? 0, _platform.Name, _dataPath, links, totals, _sessions) with { Held = _held, FirewallWarning = _firewall?.Warning };
     }
 
     private static async Task AnnounceAsync(GuestContext context, CancellationToken ct)

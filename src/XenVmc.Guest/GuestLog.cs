@@ -54,6 +54,9 @@ internal sealed partial class GuestLog(ILogger logger)
     [LoggerMessage(Level = LogLevel.Warning, Message = "net.ipv4.conf.all.rp_filter is {Value}: the kernel applies it on {Interface} too and may drop peers' packets while a channel opens or closes; set it to 0 (XenVMC checks every peer's source address itself)")]
     public partial void ReversePathFilterOn(string @interface, string value);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the guest's firewall has a side door: {Warning}")]
+    public partial void FirewallSideDoor(string warning);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "status request failed: {Reason}")]
     public partial void StatusFailed(string reason);
 }

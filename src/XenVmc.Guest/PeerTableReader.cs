@@ -44,4 +44,33 @@ internal static class PeerTableReader
 
         return result;
     }
+
+    /// <summary>The peers Dom0 holds on the bridge (filtered in Dom0), with its reason shown as plain printable text.</summary>
+    public static async Task<IReadOnlyList<Status.HeldPeer>> ReadHeldAsync(GuestContext context, CancellationToken ct)
+    {
+        string root = XenVmcPaths.Held(context.Domid);
+        IReadOnlyList<string> children;
+        try
+        {
+            children = await context.Store.DirectoryAsync(root, default, ct).ConfigureAwait(false);
+        }
+        catch (XenStoreException e) when (e.Error is XsError.ENOENT or XsError.EACCES)
+        {
+            return [];
+        }
+
+        var held = new List<Status.HeldPeer>();
+        foreach (string child in children.Take(MaxPeers))
+        {
+            if (XenVmcPaths.TryParseDomid(child, out ushort peer) && await context.TryReadAsync(root + "/" + child, ct).ConfigureAwait(false) is { } reason)
+            {
+                string text = new([.. reason.Take(MaxReason).Select(c => char.IsControl(c) ? '?' : c)]);
+                held.Add(new Status.HeldPeer(peer, text));
+            }
+        }
+
+        return [.. held.OrderBy(h => h.Domid)];
+    }
+
+    private const int MaxReason = 256;
 }

@@ -15,6 +15,12 @@ public sealed record StatusSnapshot(
     CounterTotals Totals,
     TunStatus Tun)
 {
+    /// <summary>Co-resident guests Dom0 would pair us with but keeps on the bridge because its packet filter may concern our traffic.</summary>
+    public IReadOnlyList<HeldPeer> Held { get; init; } = [];
+
+    /// <summary>Set when our own nft rules name eth0 and not the bypass interface.</summary>
+    public string? FirewallWarning { get; init; }
+
     internal static StatusSnapshot Create(int domid, string platform, GuestDataPath dataPath, IEnumerable<PeerLink> links, PeerCounters totals, int sessions) => new(
         domid,
         dataPath.InterfaceName,
@@ -25,6 +31,9 @@ public sealed record StatusSnapshot(
         CounterTotals.From(totals),
         TunStatus.From(dataPath.Counters));
 }
+
+/// <summary>A peer Dom0 holds on the bridge, with Dom0's reason (the filter rule).</summary>
+public sealed record HeldPeer(int Domid, string Reason);
 
 /// <summary>Counters over every link this daemon has had, the closed ones included: what accounting needs after a peer left.</summary>
 public sealed record CounterTotals(long TxPackets, long TxBytes, long RxPackets, long RxBytes, long TxUnconsumedAtClose, long RxDrainedAtClose, IReadOnlyDictionary<string, long> Drops, IReadOnlyDictionary<string, long> Violations)

@@ -30,6 +30,12 @@ public static class XenVmcPaths
     /// <summary>Dom0-owned, readable by the guest only: the guest's peer table.</summary>
     public static string PeerTable(uint domid) => Domain(domid) + "/xenvmc/peers";
 
+    /// <summary>Dom0-owned, readable by the guest only: co-resident guests it would pair with but Dom0's packet filter holds on the bridge.</summary>
+    public static string Held(uint domid) => Domain(domid) + "/xenvmc/held";
+
+    /// <summary>A short reason (the filter rule) why <paramref name="peer"/> is held.</summary>
+    public static string HeldEntry(uint domid, uint peer) => Held(domid) + "/" + peer.ToString(CultureInfo.InvariantCulture);
+
     public static string PeerTableRoot(uint domid) => Domain(domid) + "/xenvmc";
 
     public static string PeerEntry(uint domid, uint peer) => PeerTable(domid) + "/" + peer.ToString(CultureInfo.InvariantCulture);

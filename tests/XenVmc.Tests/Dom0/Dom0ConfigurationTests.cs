@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using XenVmc.Dom0;
+using XenVmc.Platform.Firewall;
 using XenVmc.Platform.Hosting;
 using XenVmc.Platform.Layout;
 using XenVmc.Tests.Support;
@@ -83,6 +84,8 @@ public sealed class Dom0ConfigurationTests : IDisposable
     [InlineData("""{ "Pairing": { "Deny": [ "a b" ] } }""", "option Pairing:Deny:0: 'a b'", "without spaces")]
     [InlineData("""{ "Pairing": { "DenyPairs": [ [ "a" ] ] } }""", "option Pairing:DenyPairs:0", "exactly two guests")]
     [InlineData("""{ "Pairing": { "Groop": 1 } }""", "option Pairing:Groop", "Mode, Groups, Deny")]
+    [InlineData("""{ "Pairing": { "IgnoreFilters": [ "web" ] } }""", "option Pairing:IgnoreFilters: 'web'", "names of groups under Pairing:Groups")]
+    [InlineData("""{ "Pairing": { "IgnoreFilters": "web" } }""", "option Pairing:IgnoreFilters: 'web'", "JSON list")]
     [InlineData("""{ "Store": "xenstored" }""", "option Store: 'xenstored'", "absolute path")]
     [InlineData("""{ "LogLevel": "chatty" }""", "option LogLevel: 'chatty'", "Trace")]
     [InlineData("""{ "Peers": 1 }""", "option Peers", "allowed options: Store, PidFile, LogLevel, Pairing")]
@@ -138,6 +141,39 @@ public sealed class Dom0ConfigurationTests : IDisposable
         var tables = PairingPolicy.Compute(Guests, rules);
         AssertPeers(tables, 1);
         AssertPeers(tables, 2);
+    }
+
+    [Fact]
+    public void Dom0Filter_HoldsThePairsItConcerns_BothWays_UnlessTheirGroupIgnoresFilters()
+    {
+        // A bridge forward rule that drops one port towards db1 (198.18.0.3).
+        var filter = Dom0FilterView.None with
+        {
+            Nft = NftJson.Parse("""
+                {"nftables":[{"chain":{"family":"bridge","table":"t","name":"f","hook":"forward","policy":"accept"}},
+                {"rule":{"family":"bridge","table":"t","chain":"f","handle":4,"expr":[
+                  {"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"daddr"}},"right":"198.18.0.3"}},
+                  {"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":5432}},{"drop":null}]}}]}
+                """),
+        };
+        var held = new Dictionary<ushort, Dictionary<ushort, string>>();
+        var tables = PairingPolicy.Compute(Guests, PairingRules.Default, filter, held);
+        AssertPeers(tables, 1, 2, 4);
+        AssertPeers(tables, 3);
+        AssertPeers(tables, 2, 1, 4);
+        Assert.Equal<ushort>([1, 2, 3, 4], held.Keys.Order());
+        Assert.Equal<ushort>([1, 2, 4], held[3].Keys.Order());
+        Assert.Equal("nft rule bridge t f handle 4: ip daddr 198.18.0.3 tcp dport 5432 drop", held[1][3]);
+        Assert.Equal(held[1][3], held[3][1]);
+
+        // The operator's opt-out, per group: web1 and db1 pair again, untrusted stays held.
+        var rules = Load("""{ "Pairing": { "Groups": { "db": [ "web1", "db1" ] }, "IgnoreFilters": [ "db" ] } }""").Pairing;
+        held.Clear();
+        tables = PairingPolicy.Compute(Guests, rules, filter, held);
+        AssertPeers(tables, 3, 1);
+        AssertPeers(tables, 1, 2, 3, 4);
+        Assert.Equal<ushort>([2, 4], held[3].Keys.Order());
+        Assert.False(held.ContainsKey(1));
     }
 
     private static GuestInfo Guest(ushort domid, string name, string bridge)
