@@ -27,7 +27,7 @@ public sealed class PacketFuzzTests(ITestOutputHelper output)
         Assert.True(loop.Signatures > 20, $"only {loop.Signatures} behaviours: the fuzzer is not reaching the parser");
     }
 
-    private static string Execute(byte[] input)
+    internal static string Execute(byte[] input)
     {
         var vnet = input.AsSpan(0, Math.Min(input.Length, VirtioNetHeader.Size));
         byte[] packet = input.Length > VirtioNetHeader.Size ? input[VirtioNetHeader.Size..] : [];
