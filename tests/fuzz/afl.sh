@@ -53,7 +53,7 @@ echo "[afl] afl++ $(dpkg-query -W -f '${Version}' afl++ 2>/dev/null), SharpFuzz.
 
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 \
     AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SHUFFLE_QUEUE=1
-harness=(dotnet "$work/bin/XenVmc.AflFuzz.dll")
+harness=("$(command -v dotnet)" "$work/bin/XenVmc.AflFuzz.dll") # a path: afl-cmin wants one
 results=()
 status=0
 for target in $targets; do
@@ -90,7 +90,7 @@ for target in $targets; do
     results+=("$target|$outcome|$line")
     if [ "$save" = 1 ] && [ "$(get corpus_found)" -gt 0 ]; then
         rm -rf "$work/min/$target"
-        afl-cmin -i "$out/default/queue" -o "$work/min/$target" -t 5000 -m none -- "${harness[@]}" "$target" >"$work/$target.cmin.log" 2>&1
+        AFL_ALLOW_TMP=1 afl-cmin -i "$out/default/queue" -o "$work/min/$target" -t 5000 -m none -- "${harness[@]}" "$target" >"$work/$target.cmin.log" 2>&1
         added=0
         for entry in "$work/min/$target"/*; do
             [ -f "$entry" ] || continue
