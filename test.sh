@@ -5,6 +5,8 @@
 # Ends with one line "N passed, N failed" over all of them; exits non-zero if any failed.
 #   XENVMC_SKIP_NETNS=1 ./test.sh   runs the unit tests only
 #   XENVMC_SKIP_SOAK=1 ./test.sh    leaves out the 8-guest soak test (about 2 min of the netns tests)
+#   XENVMC_SKIP_AFL=1 ./test.sh     leaves out the coverage-guided fuzzing (tests/fuzz/afl.sh: ~2-3 min,
+#                                   12 s of afl-fuzz per target; each target counts as one test)
 #   XENVMC_SKIP_XEN=1 ./test.sh     leaves out the Xen 4.17 test bed under QEMU (tests/xen/run.sh:
 #                                   ~8-10 min with its images cached, both cores, ~3 GB); each of
 #                                   its checks counts as one test
@@ -29,6 +31,9 @@ projects=$(ls -d tests/*/ | while read -r d; do ls "$d"*.csproj >/dev/null 2>&1 
 for project in $projects; do
     run "$project"
 done
+if [ "${XENVMC_SKIP_AFL:-0}" != 1 ]; then
+    tests/fuzz/afl.sh --trx "$results/afl.trx" || status=1
+fi
 if [ "${XENVMC_SKIP_NETNS:-0}" != 1 ]; then
     bin/xenvmc-sim down >/dev/null 2>&1 || true
     if [ "${XENVMC_SKIP_SOAK:-0}" = 1 ]; then
@@ -64,6 +69,7 @@ for trx in "$results"/*.trx; do
 done
 # A project that did not even produce results counts as a failure.
 expected=$(wc -w <<<"$projects")
+[ "${XENVMC_SKIP_AFL:-0}" != 1 ] && expected=$((expected + 1))
 [ "${XENVMC_SKIP_NETNS:-0}" != 1 ] && expected=$((expected + 1))
 [ "${XENVMC_SKIP_XEN:-0}" != 1 ] && expected=$((expected + 1))
 produced=$(ls "$results"/*.trx 2>/dev/null | wc -l)

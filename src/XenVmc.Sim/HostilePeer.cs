@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using PacketDotNet;
+using PacketDotNet.Utils;
 using XenVmc.Guest;
 using XenVmc.Guest.Channels;
 using XenVmc.Packets;
@@ -199,9 +201,7 @@ internal sealed class HostilePeer(ushort domid, XenStoreClient store, IXenPlatfo
                 BinaryPrimitives.WriteUInt32LittleEndian(prodField, prod + 16);
                 break;
             case HostileAttack.Header:
-                byte[] bad = new byte[VirtioNetHeader.Size + 20];
-                bad[VirtioNetHeader.Size] = 0x43; // IPv4, IHL 3: a 12-byte header
-                Send(channel, bad);
+                Send(channel, ShortHeader());
                 break;
             case HostileAttack.Source:
                 Send(channel, EchoRequest(spoofedIpv4));
@@ -216,29 +216,43 @@ internal sealed class HostilePeer(ushort domid, XenStoreClient store, IXenPlatfo
         channel.Port.Notify();
     }
 
-    /// <summary>A virtio-net header (no offloads) and an IPv4 ICMP echo request from <paramref name="source"/> to the victim.</summary>
-    private byte[] EchoRequest(string source)
+    /// <summary>A virtio-net header (no offloads) and an IPv4 ICMP echo request from <paramref name="source"/> to the victim, built by PacketDotNet.</summary>
+    private byte[] EchoRequest(string source) => WithVnetHeader(EchoRequestPacket(source));
+
+    /// <summary>The echo request with its IHL rewritten to 3 (a 12-byte header) and the header checksum made right again, so only the IHL is wrong.</summary>
+    private byte[] ShortHeader()
     {
-        const int ipLength = 20 + 8 + 32;
-        byte[] record = new byte[VirtioNetHeader.Size + ipLength];
-        var ip = record.AsSpan(VirtioNetHeader.Size);
-        ip[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(ip[2..], ipLength);
-        BinaryPrimitives.WriteUInt16BigEndian(ip[4..], ++_icmpSequence);
-        ip[6] = 0x40; // DF
-        ip[8] = 64;
-        ip[9] = (byte)IpProtocol.Icmp;
-        IPAddress.Parse(source).TryWriteBytes(ip[12..16], out _);
-        IPAddress.Parse(victim.Ipv4).TryWriteBytes(ip[16..20], out _);
-        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Compute(ip[..20]));
-        var icmp = ip[20..];
-        icmp[0] = 8;
-        BinaryPrimitives.WriteUInt16BigEndian(icmp[4..], domid);
-        BinaryPrimitives.WriteUInt16BigEndian(icmp[6..], _icmpSequence);
-        icmp[8..].Fill(0x5a);
-        BinaryPrimitives.WriteUInt16BigEndian(icmp[2..], Checksum.Compute(icmp));
-        return record;
+        IPv4Packet packet = EchoRequestPacket(ownIpv4);
+        packet.HeaderLength = 3;
+        packet.UpdateIPChecksum();
+        return WithVnetHeader(packet);
     }
+
+    private IPv4Packet EchoRequestPacket(string source)
+    {
+        byte[] data = new byte[32];
+        data.AsSpan().Fill(0x5a);
+        var icmp = new IcmpV4Packet(new ByteArraySegment(new byte[8 + data.Length]))
+        {
+            TypeCode = IcmpV4TypeCode.EchoRequest,
+            Id = domid,
+            Sequence = ++_icmpSequence,
+            Data = data,
+        };
+        icmp.UpdateIcmpChecksum();
+        var ip = new IPv4Packet(IPAddress.Parse(source), IPAddress.Parse(victim.Ipv4))
+        {
+            Id = _icmpSequence,
+            FragmentFlags = 0x2, // DF
+            TimeToLive = 64,
+            PayloadPacket = icmp,
+        };
+        ip.UpdateCalculatedValues();
+        ip.UpdateIPChecksum();
+        return ip;
+    }
+
+    private static byte[] WithVnetHeader(IPv4Packet packet) => [.. new byte[VirtioNetHeader.Size], .. packet.Bytes];
 
     /// <summary>Keeps our heartbeat going and drains the victim's ring until stopped.</summary>
     private sealed class Pump

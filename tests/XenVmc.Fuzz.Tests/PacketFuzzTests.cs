@@ -7,26 +7,27 @@ namespace XenVmc.Fuzz.Tests;
 /// <summary>
 /// The packet parser and every header view, on a virtio-net header plus a packet as a peer or a
 /// local raw socket could hand them to us: nothing throws, every view stays inside its span, and
-/// the parser agrees with the plain reference parser on every input.
+/// the parser agrees with the plain reference parser on every input and with PacketDotNet on
+/// every input it accepts. Seeds: the packet corpus and packets PacketDotNet built.
 /// </summary>
 public sealed class PacketFuzzTests(ITestOutputHelper output)
 {
     [Fact]
     public void HeaderViewsAndParser()
     {
-        var seeds = PacketCorpus.All.SelectMany(p => new[]
+        var seeds = PacketCorpus.All.Select(p => p.Bytes).Concat(PacketDotNetSeeds()).SelectMany(p => new[]
         {
-            [.. PacketBuilder.Vnet(), .. p.Bytes],
-            [.. PacketBuilder.Vnet(VirtioNetHeaderFlags.NeedsChecksum, VirtioNetGsoType.TcpV4, 54, 1448, 34, 16), .. p.Bytes],
-            [.. PacketBuilder.Vnet(VirtioNetHeaderFlags.NeedsChecksum, VirtioNetGsoType.UdpL4, 42, 1472, 34, 6), .. p.Bytes],
-            (byte[])[.. PacketBuilder.Vnet(VirtioNetHeaderFlags.NeedsChecksum, VirtioNetGsoType.TcpV6, 74, 1428, 54, 16), .. p.Bytes],
+            [.. PacketBuilder.Vnet(), .. p],
+            [.. PacketBuilder.Vnet(VirtioNetHeaderFlags.NeedsChecksum, VirtioNetGsoType.TcpV4, 54, 1448, 34, 16), .. p],
+            [.. PacketBuilder.Vnet(VirtioNetHeaderFlags.NeedsChecksum, VirtioNetGsoType.UdpL4, 42, 1472, 34, 6), .. p],
+            (byte[])[.. PacketBuilder.Vnet(VirtioNetHeaderFlags.NeedsChecksum, VirtioNetGsoType.TcpV6, 74, 1428, 54, 16), .. p],
         }).ToList();
         var loop = new FuzzLoop("packets", output, maxLength: 2048);
         loop.Run(seeds, Execute);
         Assert.True(loop.Signatures > 20, $"only {loop.Signatures} behaviours: the fuzzer is not reaching the parser");
     }
 
-    private static string Execute(byte[] input)
+    internal static string Execute(byte[] input)
     {
         var vnet = input.AsSpan(0, Math.Min(input.Length, VirtioNetHeader.Size));
         byte[] packet = input.Length > VirtioNetHeader.Size ? input[VirtioNetHeader.Size..] : [];
@@ -49,6 +50,10 @@ public sealed class PacketFuzzTests(ITestOutputHelper output)
             }
 
             Check(info.Length <= packet.Length && info.TransportOffset <= info.Length, "PacketInfo outside the packet");
+            if (PacketDotNetOracle.Disagreement(packet, info) is { } disagreement)
+            {
+                throw new InvalidOperationException(disagreement);
+            }
             if (vnet.Length == VirtioNetHeader.Size)
             {
                 vnetReason = PacketParser.ValidateVnet(vnet, info).ToString();
@@ -56,6 +61,19 @@ public sealed class PacketFuzzTests(ITestOutputHelper output)
         }
 
         return $"{reason}/{info.Version}/{info.Protocol}/{info.IsFragment}{info.IsFirstFragment}/{vnetReason}/{views}";
+    }
+
+    private static IEnumerable<byte[]> PacketDotNetSeeds()
+    {
+        var v4 = (System.Net.IPAddress.Parse("198.18.0.1"), System.Net.IPAddress.Parse("198.18.0.2"));
+        var v6 = (System.Net.IPAddress.Parse("fd00:198:18::1"), System.Net.IPAddress.Parse("fd00:198:18::2"));
+        foreach (var (from, to) in new[] { v4, v6 })
+        {
+            yield return PacketDotNetOracle.Tcp(from, to, 40000, 5201, new byte[24]);
+            yield return PacketDotNetOracle.Udp(from, to, 40000, 5201, new byte[12]);
+        }
+
+        yield return PacketDotNetOracle.IcmpEcho(v4.Item1, v4.Item2, 7, 1, new byte[16]);
     }
 
     /// <summary>Every view over the raw bytes: TryCreate, then every property; returns which views accepted.</summary>

@@ -29,7 +29,7 @@ public sealed partial class PeerTableFuzzTests(ITestOutputHelper output)
         Assert.True(loop.Signatures > 10, $"only {loop.Signatures} behaviours");
     }
 
-    private static string Execute(byte[] input)
+    internal static string Execute(byte[] input)
     {
         string text = Encoding.Latin1.GetString(input);
         var signature = new StringBuilder();

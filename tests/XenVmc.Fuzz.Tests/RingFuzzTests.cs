@@ -15,7 +15,7 @@ namespace XenVmc.Fuzz.Tests;
 /// </summary>
 public sealed class RingFuzzTests(ITestOutputHelper output)
 {
-    private const int SizeLog2 = 12;
+    internal const int SizeLog2 = 12;
     private const int Size = 1 << SizeLog2;
     private const int Max = Size / 4;
     private const int Prefix = 12;
@@ -29,7 +29,7 @@ public sealed class RingFuzzTests(ITestOutputHelper output)
         Assert.True(loop.Signatures > 20, $"only {loop.Signatures} behaviours");
     }
 
-    private static string Execute(TestChannel channel, byte[] input)
+    internal static string Execute(TestChannel channel, byte[] input)
     {
         Span<byte> prefix = stackalloc byte[Prefix];
         input.AsSpan(0, Math.Min(Prefix, input.Length)).CopyTo(prefix);
@@ -102,7 +102,7 @@ public sealed class RingFuzzTests(ITestOutputHelper output)
         }
     }
 
-    private static IEnumerable<byte[]> Seeds()
+    internal static IEnumerable<byte[]> Seeds()
     {
         // Well-formed rings: a few packet records, padding to the end, prod advanced in two steps.
         foreach (uint start in new uint[] { 0, 4000, Size - 16, 0xFFFF_FF00 })

@@ -24,7 +24,7 @@ public sealed class XenStoreClientFuzzTests(ITestOutputHelper output)
         Assert.True(loop.Signatures > 10, $"only {loop.Signatures} behaviours");
     }
 
-    private static async Task<string> ExecuteAsync(byte[] input)
+    internal static async Task<string> ExecuteAsync(byte[] input)
     {
         var transport = new ScriptedTransport(input);
         await using var client = XenStoreClient.FromTransport(transport);
@@ -65,7 +65,7 @@ public sealed class XenStoreClientFuzzTests(ITestOutputHelper output)
         }
     }
 
-    private static IEnumerable<byte[]> Seeds()
+    internal static IEnumerable<byte[]> Seeds()
     {
         yield return [.. Frame(XsMessageType.Read, "value"u8), .. Frame(XsMessageType.Directory, "a\0b\0"u8), .. Frame(XsMessageType.GetPerms, "n0\0r1\0"u8), .. Frame(XsMessageType.TransactionStart, "17\0"u8)];
         yield return [.. Frame(XsMessageType.Error, "ENOENT\0"u8), .. Frame(XsMessageType.Error, "E2BIG\0"u8), .. Frame(XsMessageType.Error, "EACCES\0"u8), .. Frame(XsMessageType.Error, "EAGAIN\0"u8)];

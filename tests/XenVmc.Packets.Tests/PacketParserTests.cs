@@ -247,7 +247,7 @@ public class PacketParserTests
         }
     }
 
-    private static void CheckInvariants(byte[] packet, PacketInfo info)
+    internal static void CheckInvariants(byte[] packet, PacketInfo info)
     {
         Assert.True(info.Version is 4 or 6);
         Assert.InRange(info.Length, info.Version == 4 ? 20 : 40, packet.Length);
@@ -268,7 +268,7 @@ public class PacketParserTests
         }
     }
 
-    private static byte[] Mutate(byte[] original, Random random)
+    internal static byte[] Mutate(byte[] original, Random random)
     {
         byte[] packet = (byte[])original.Clone();
         int mutations = random.Next(1, 4);
