@@ -26,7 +26,8 @@ const string Help = """
       traffic I --peers J,K,… --start-at UNIX-MS --seconds S [--udp-pps N] [--tcp-kbps K]
                       (run inside guest I) counted UDP and checked TCP to every peer; JSON report
       demo [--seconds S]
-                      bridge path vs XenVMC bypass: iperf3 TCP and ping, with the ratio
+                      bridge path, XenVMC bypass and the TUN copier reference: TCP, UDP packet
+                      rate and latency, with the ratios (checks its tools first)
       store --socket PATH [--domains DIR]
                       run only the simulated xenstored, in the foreground
       store-bench --socket PATH

@@ -20,6 +20,7 @@ internal static class UpCommand
         int count = cl.GetInt("--guests", 2, 1, 200);
         string[] bridges = ParseBridges(cl.Get("--bridges"), count);
         bool bypass = !cl.Has("--no-bypass");
+        Prerequisites.Require("up", Prerequisites.Host);
         int waitSeconds = cl.GetInt("--wait", 15, 0, 600);
         if (HostState.Load(paths) is not null || Directory.Exists(Path.Combine("/run/netns", SimPaths.Dom0Namespace)))
         {
