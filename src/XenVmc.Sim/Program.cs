@@ -7,7 +7,9 @@ const string Help = """
     usage: xenvmc-sim <command> [options]
       up [--guests N] [--no-bypass] [--bridges B1,B2,…] [--wait S]
                       build the host: xvmc-dom0 with the bridges, guests xvmc-g1..gN, the store,
-                      the hypervisor, and (unless --no-bypass) xenvmc-dom0 and xenvmc-guest
+                      the hypervisor, and (unless --no-bypass) xenvmc-dom0 and xenvmc-guest; waits
+                      until every guest routes its peers via vmc0, failing only when no new route
+                      appears for --wait S seconds (default 30; 0 = do not wait)
       down            remove everything up made (safe twice, or after a crash)
       status          domains, daemons, peer tables and bypass routes
       daemon start|stop|kill I
