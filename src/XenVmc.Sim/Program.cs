@@ -34,6 +34,9 @@ const string Help = """
                       run only the simulated xenstored, in the foreground
       store-bench --socket PATH
                       XenStore round trips and a watch storm against a running store
+      reconcile-bench --socket PATH [--domains N] [--rounds R]
+                      Dom0's reconcile at scale: time from one guest introduced (or destroyed)
+                      to all peer tables written, against a store with xenvmc-dom0 running
       host            (used by up) the store and hypervisor process
     all commands take --run-dir DIR (default /run/xenvmc-sim) where it applies
     """;
@@ -59,6 +62,7 @@ try
         "host" => await HostCommand.RunAsync(rest),
         "store" => await StoreCommand.RunAsync(rest),
         "store-bench" => await StoreBenchCommand.RunAsync(rest),
+        "reconcile-bench" => await ReconcileBenchCommand.RunAsync(rest),
         "hostile" => await HostileCommand.RunAsync(rest),
         "traffic" => await TrafficCommand.RunAsync(rest),
         "--version" => Version(),
