@@ -23,15 +23,14 @@ internal static class Prerequisites
     public static IReadOnlyList<string> MissingPackages(IEnumerable<Tool> tools, string? path) =>
         tools.Where(t => Find(t.Program, path) is null).Select(t => t.Package).Distinct().ToList();
 
-    /// <summary>Throws one line naming every missing package (and the command that installs them).</summary>
-    public static void Require(string command, IEnumerable<Tool> tools)
+    /// <summary>Throws one line naming every missing program and the command that installs them.</summary>
+    public static void Require(string command, IEnumerable<Tool> tools, string? path = null)
     {
-        var list = tools.ToList();
-        var missing = MissingPackages(list, Environment.GetEnvironmentVariable("PATH"));
+        path ??= Environment.GetEnvironmentVariable("PATH");
+        var missing = tools.Where(t => Find(t.Program, path) is null).ToList();
         if (missing.Count > 0)
         {
-            var programs = list.Where(t => missing.Contains(t.Package) && Find(t.Program, Environment.GetEnvironmentVariable("PATH")) is null).Select(t => t.Program).Distinct();
-            throw new MissingToolException($"{command} needs {string.Join(", ", programs)}, not installed: apt-get install -y {string.Join(' ', missing)}");
+            throw new MissingToolException($"{command} needs {string.Join(", ", missing.Select(t => t.Program).Distinct())}, not installed: apt-get install -y {string.Join(' ', missing.Select(t => t.Package).Distinct())}");
         }
     }
 
