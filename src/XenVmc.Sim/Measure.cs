@@ -40,15 +40,28 @@ internal static partial class Measure
         }
     }
 
-    /// <summary>ping round trips; returns (average ms, packets lost).</summary>
-    public static (double AverageMs, int Lost) Ping(string client, string address, int count, double interval = 0.01)
+    /// <summary>iperf3 UDP at full rate with <paramref name="length"/>-byte datagrams; datagrams per second received.</summary>
+    public static double UdpPps(string client, string serverNs, string serverAddress, int seconds, int length)
     {
-        var (_, output, _) = Shell.Run("ip", ["netns", "exec", client, "ping", "-q", "-c", count.ToString(CultureInfo.InvariantCulture), "-i", interval.ToString(CultureInfo.InvariantCulture), "-W", "1", address], check: false, TimeSpan.FromSeconds(count * interval + 10));
-        var rtt = RttLine().Match(output);
-        var loss = LossLine().Match(output);
-        int transmitted = loss.Success ? int.Parse(loss.Groups[1].Value, CultureInfo.InvariantCulture) : count;
-        int received = loss.Success ? int.Parse(loss.Groups[2].Value, CultureInfo.InvariantCulture) : 0;
-        return (rtt.Success ? double.Parse(rtt.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN, transmitted - received);
+        var json = Iperf(client, serverNs, serverAddress, ["-u", "-b", "0", "-l", length.ToString(CultureInfo.InvariantCulture), "-t", seconds.ToString(CultureInfo.InvariantCulture)], seconds);
+        var received = json.RootElement.GetProperty("end").GetProperty("sum_received");
+        return received.GetProperty("bytes").GetDouble() / length / received.GetProperty("seconds").GetDouble();
+    }
+
+    /// <summary>ping round trips, one by one; returns (median ms, packets lost).</summary>
+    public static (double MedianMs, int Lost) PingMedian(string client, string address, int count, double interval = 0.01)
+    {
+        var (_, output, _) = Shell.Run("ip", ["netns", "exec", client, "ping", "-c", count.ToString(CultureInfo.InvariantCulture), "-i", interval.ToString(CultureInfo.InvariantCulture), "-W", "1", address], check: false, TimeSpan.FromSeconds(count * interval + 10));
+        var times = ReplyTime().Matches(output).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).Order().ToList();
+        return (times.Count == 0 ? double.NaN : times[times.Count / 2], count - times.Count);
+    }
+
+    /// <summary>sockperf UDP ping-pong with 64-byte messages against a <c>sockperf sr</c> at <paramref name="address"/>:<paramref name="port"/>; median round trip in µs.</summary>
+    public static double SockperfMedianUs(string client, string address, int port, int seconds)
+    {
+        var (exit, output, error) = Shell.Run("ip", ["netns", "exec", client, "sockperf", "pp", "-i", address, "-p", port.ToString(CultureInfo.InvariantCulture), "-m", "64", "-t", seconds.ToString(CultureInfo.InvariantCulture)], check: false, TimeSpan.FromSeconds(seconds + 20));
+        var p50 = SockperfMedian().Match(output + error);
+        return exit == 0 && p50.Success ? double.Parse(p50.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN;
     }
 
     /// <summary>Bytes sent and received on an interface inside a namespace, from <c>ip -s -j link</c>.</summary>
@@ -81,9 +94,9 @@ internal static partial class Measure
         throw new TimeoutException($"iperf3 server in {netns} did not listen on port {port}");
     }
 
-    [GeneratedRegex(@"= [\d.]+/([\d.]+)/[\d.]+/[\d.]+ ms")]
-    private static partial Regex RttLine();
+    [GeneratedRegex(@"time=([\d.]+) ms")]
+    private static partial Regex ReplyTime();
 
-    [GeneratedRegex(@"(\d+) packets transmitted, (\d+) received")]
-    private static partial Regex LossLine();
+    [GeneratedRegex(@"percentile 50\.000 =\s*([\d.]+)")]
+    private static partial Regex SockperfMedian();
 }

@@ -7,7 +7,9 @@ const string Help = """
     usage: xenvmc-sim <command> [options]
       up [--guests N] [--no-bypass] [--bridges B1,B2,…] [--wait S]
                       build the host: xvmc-dom0 with the bridges, guests xvmc-g1..gN, the store,
-                      the hypervisor, and (unless --no-bypass) xenvmc-dom0 and xenvmc-guest
+                      the hypervisor, and (unless --no-bypass) xenvmc-dom0 and xenvmc-guest; waits
+                      until every guest routes its peers via vmc0, failing only when no new route
+                      appears for --wait S seconds (default 30; 0 = do not wait)
       down            remove everything up made (safe twice, or after a crash)
       status          domains, daemons, peer tables and bypass routes
       daemon start|stop|kill I
@@ -26,11 +28,15 @@ const string Help = """
       traffic I --peers J,K,… --start-at UNIX-MS --seconds S [--udp-pps N] [--tcp-kbps K]
                       (run inside guest I) counted UDP and checked TCP to every peer; JSON report
       demo [--seconds S]
-                      bridge path vs XenVMC bypass: iperf3 TCP and ping, with the ratio
+                      bridge path, XenVMC bypass and the TUN copier reference: TCP, UDP packet
+                      rate and latency, with the ratios (checks its tools first)
       store --socket PATH [--domains DIR]
                       run only the simulated xenstored, in the foreground
       store-bench --socket PATH
                       XenStore round trips and a watch storm against a running store
+      reconcile-bench --socket PATH [--domains N] [--rounds R]
+                      Dom0's reconcile at scale: time from one guest introduced (or destroyed)
+                      to all peer tables written, against a store with xenvmc-dom0 running
       host            (used by up) the store and hypervisor process
     all commands take --run-dir DIR (default /run/xenvmc-sim) where it applies
     """;
@@ -56,6 +62,7 @@ try
         "host" => await HostCommand.RunAsync(rest),
         "store" => await StoreCommand.RunAsync(rest),
         "store-bench" => await StoreBenchCommand.RunAsync(rest),
+        "reconcile-bench" => await ReconcileBenchCommand.RunAsync(rest),
         "hostile" => await HostileCommand.RunAsync(rest),
         "traffic" => await TrafficCommand.RunAsync(rest),
         "--version" => Version(),

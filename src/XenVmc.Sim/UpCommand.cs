@@ -20,7 +20,8 @@ internal static class UpCommand
         int count = cl.GetInt("--guests", 2, 1, 200);
         string[] bridges = ParseBridges(cl.Get("--bridges"), count);
         bool bypass = !cl.Has("--no-bypass");
-        int waitSeconds = cl.GetInt("--wait", 15, 0, 600);
+        Prerequisites.Require("up", Prerequisites.Host);
+        int waitSeconds = cl.GetInt("--wait", 30, 0, 600);
         if (HostState.Load(paths) is not null || Directory.Exists(Path.Combine("/run/netns", SimPaths.Dom0Namespace)))
         {
             throw new UsageException("a simulated host is already up; run `xenvmc-sim down` first");
@@ -126,27 +127,78 @@ internal static class UpCommand
         }
     }
 
-    /// <summary>Waits until every guest routes each same-bridge peer (IPv4 and IPv6) through vmc0.</summary>
-    public static async Task WaitForPairingAsync(IReadOnlyList<GuestState> guests, TimeSpan timeout)
+    /// <summary>
+    /// Waits until every guest routes each same-bridge peer (IPv4 and IPv6) through vmc0, for as
+    /// long as pairing makes progress: it fails only when no guest has gained a peer route for
+    /// <paramref name="stall"/>. Pairing n guests takes time in n², so no fixed deadline fits every n.
+    /// </summary>
+    public static async Task WaitForPairingAsync(IReadOnlyList<GuestState> guests, TimeSpan stall)
     {
-        if (timeout <= TimeSpan.Zero)
+        if (stall <= TimeSpan.Zero)
         {
             return;
         }
 
-        await WaitForAsync(() => guests.All(g => HasRoutesToPeers(g, guests)), timeout, "every guest to pair with its same-bridge peers");
-    }
-
-    public static bool HasRoutesToPeers(GuestState guest, IReadOnlyList<GuestState> guests)
-    {
-        var peers = guests.Where(p => p.Domid != guest.Domid && p.Bridge == guest.Bridge).ToList();
-        if (peers.Count == 0)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var routed = guests.ToDictionary(g => g.Domid, _ => 0);
+        int total = guests.Sum(g => SameBridgePeers(g, guests).Count);
+        int done = 0;
+        var lastProgress = clock.Elapsed;
+        var lastReport = clock.Elapsed;
+        var pending = guests.Where(g => SameBridgePeers(g, guests).Count > 0).ToList();
+        while (pending.Count > 0)
         {
-            return true;
+            foreach (var guest in pending.ToList())
+            {
+                int count = RoutedPeers(guest, guests);
+                if (count > routed[guest.Domid])
+                {
+                    done += count - routed[guest.Domid];
+                    routed[guest.Domid] = count;
+                    lastProgress = clock.Elapsed;
+                }
+
+                if (count == SameBridgePeers(guest, guests).Count)
+                {
+                    pending.Remove(guest);
+                }
+            }
+
+            if (pending.Count == 0)
+            {
+                break;
+            }
+
+            if (clock.Elapsed - lastProgress > stall)
+            {
+                throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
+                    $"pairing stalled: {done} of {total} guest-to-peer routes after {clock.Elapsed.TotalSeconds:0} s, none new for {stall.TotalSeconds:0} s (guests still waiting: {string.Join(' ', pending.Select(g => g.Namespace))}); see the logs under {SimPaths.DefaultRunDirectory}/logs"));
+            }
+
+            if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(5))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pairing: {done} of {total} guest-to-peer routes after {clock.Elapsed.TotalSeconds:0} s"));
+                lastReport = clock.Elapsed;
+            }
+
+            // Each look is two `ip` runs per guest still waiting: poll gently, the daemons need the CPU.
+            await Task.Delay(guests.Count > 8 ? 500 : 50);
         }
 
+        if (total > 0)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"paired: all {total / 2} channels ({total} guest-to-peer routes) in {clock.Elapsed.TotalSeconds:0.0} s"));
+        }
+    }
+
+    private static List<GuestState> SameBridgePeers(GuestState guest, IReadOnlyList<GuestState> guests) =>
+        guests.Where(p => p.Domid != guest.Domid && p.Bridge == guest.Bridge).ToList();
+
+    /// <summary>How many of the guest's same-bridge peers it routes through vmc0 (IPv4 and IPv6).</summary>
+    private static int RoutedPeers(GuestState guest, IReadOnlyList<GuestState> guests)
+    {
         var routed = BypassRoutes(guest.Namespace);
-        return peers.All(p => routed.Contains(p.Ipv4) && routed.Contains(p.Ipv6));
+        return SameBridgePeers(guest, guests).Count(p => routed.Contains(p.Ipv4) && routed.Contains(p.Ipv6));
     }
 
     /// <summary>Destinations routed through vmc0 in a namespace, from <c>ip -j route</c>.</summary>
