@@ -25,6 +25,7 @@ public sealed class Dom0Daemon
     private readonly Channel<bool> _dirty = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Dictionary<ushort, (XsWatch Watch, Task Pump)> _stateWatches = [];
     private int _token;
+    private string _lastConflicts = "";
 
     private Dom0Daemon(XenStoreClient store, ILogger logger, PairingRules rules)
     {
@@ -109,12 +110,25 @@ public sealed class Dom0Daemon
     {
         var guests = await ReadGuestsAsync(ct).ConfigureAwait(false);
         await FollowGuestStatesAsync(guests.Keys, ct).ConfigureAwait(false);
-        var desired = PairingPolicy.Compute(guests.Values, _rules);
+        var grants = Grants.Compute(guests.Values.Where(g => g.Introduced), _rules);
+        string conflicts = string.Join("; ", grants.Conflicts);
+        if (conflicts != _lastConflicts)
+        {
+            _lastConflicts = conflicts;
+            foreach (string conflict in grants.Conflicts)
+            {
+                _log.GrantWithheld(conflict);
+            }
+        }
+
+        var desired = PairingPolicy.Compute(guests.Values, _rules, grants);
         await _store.TransactAsync(async tx =>
         {
             foreach (var (domid, table) in desired)
             {
-                await WriteTableAsync(domid, table, tx, ct).ConfigureAwait(false);
+                // The guest's own grant only matters (and is only published) while it has peers.
+                var self = table.Count > 0 ? grants.All(domid) : [];
+                await WriteTableAsync(domid, table, self, tx, ct).ConfigureAwait(false);
             }
         }, ct).ConfigureAwait(false);
         return guests.Count;
@@ -200,12 +214,14 @@ public sealed class Dom0Daemon
     }
 
     /// <summary>Brings one guest's table to <paramref name="table"/>, touching only what differs.</summary>
-    private async Task WriteTableAsync(ushort domid, Dictionary<ushort, PeerTableEntry> table, XsTransaction tx, CancellationToken ct)
+    private async Task WriteTableAsync(ushort domid, Dictionary<ushort, PeerTableEntry> table, IReadOnlyList<IpPrefix> self, XsTransaction tx, CancellationToken ct)
     {
         string root = XenVmcPaths.PeerTableRoot(domid);
         string peers = XenVmcPaths.PeerTable(domid);
+        string selfIp = XenVmcPaths.SelfEntry(domid) + "/ip";
         var current = await _store.TryDirectoryAsync(peers, tx, ct).ConfigureAwait(false);
-        if (current.Count == 0 && table.Count == 0)
+        string? currentSelf = await TryReadAsync(selfIp, tx, ct).ConfigureAwait(false);
+        if (current.Count == 0 && table.Count == 0 && currentSelf is null)
         {
             return;
         }
@@ -218,6 +234,20 @@ public sealed class Dom0Daemon
             await _store.SetPermissionsAsync(root, [new(XsAccess.None, 0), new(XsAccess.Read, domid)], tx, ct).ConfigureAwait(false);
         }
         bool changed = false;
+
+        // The guest's own grant first: a guest that sees a new peer already knows its sources.
+        string selfText = string.Join(' ', self);
+        if (self.Count == 0 && currentSelf is not null)
+        {
+            await _store.RmAsync(XenVmcPaths.SelfEntry(domid), tx, ct).ConfigureAwait(false);
+            changed = true;
+        }
+        else if (self.Count > 0 && currentSelf != selfText)
+        {
+            await _store.WriteAsync(selfIp, selfText, tx, ct).ConfigureAwait(false);
+            changed = true;
+        }
+
         foreach (string child in current)
         {
             if (!XenVmcPaths.TryParseDomid(child, out ushort peer) || !table.ContainsKey(peer))
@@ -242,7 +272,7 @@ public sealed class Dom0Daemon
 
         if (changed)
         {
-            _log.TableChanged(domid, string.Join(", ", table.Keys.Order()));
+            _log.TableChanged(domid, string.Join(", ", table.Select(p => $"{p.Key} ({p.Value.AddressText})").Order(StringComparer.Ordinal)), selfText);
         }
     }
 

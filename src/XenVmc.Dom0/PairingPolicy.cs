@@ -9,9 +9,12 @@ namespace XenVmc.Dom0;
 internal static class PairingPolicy
 {
     /// <summary>The peer table every guest should see: for each guest, its peers with the addresses of their vifs on a shared bridge.</summary>
-    public static Dictionary<ushort, Dictionary<ushort, PeerTableEntry>> Compute(IReadOnlyCollection<GuestInfo> guests, PairingRules? rules = null)
+    public static Dictionary<ushort, Dictionary<ushort, PeerTableEntry>> Compute(IReadOnlyCollection<GuestInfo> guests, PairingRules? rules = null) =>
+        Compute(guests, rules ?? PairingRules.Default, Grants.Compute(guests.Where(g => g.Introduced), rules ?? PairingRules.Default));
+
+    /// <summary>As above, with the grants already computed (Dom0 also publishes them as each guest's own entry).</summary>
+    public static Dictionary<ushort, Dictionary<ushort, PeerTableEntry>> Compute(IReadOnlyCollection<GuestInfo> guests, PairingRules rules, Grants grants)
     {
-        rules ??= PairingRules.Default;
         var tables = new Dictionary<ushort, Dictionary<ushort, PeerTableEntry>>();
         var eligible = guests.Where(g => g.Introduced && g.Ready).ToList();
         foreach (var guest in guests.Where(g => g.Introduced))
@@ -39,8 +42,11 @@ internal static class PairingPolicy
                     continue;
                 }
 
-                var addresses = shared.SelectMany(v => v.Addresses).Distinct().Take(PeerTableEntry.MaxAddresses).ToList();
-                table[other.Domid] = new PeerTableEntry(other.Domid, addresses, shared[0].Mac);
+                var addresses = grants.Of(other.Domid, shared);
+                if (addresses.Count > 0)
+                {
+                    table[other.Domid] = new PeerTableEntry(other.Domid, addresses, shared[0].Mac);
+                }
             }
         }
 

@@ -1,9 +1,9 @@
-using System.Net;
+using XenVmc.Platform.Layout;
 
 namespace XenVmc.Dom0;
 
 /// <summary>One guest vif as the toolstack wrote it under <c>/local/domain/0/backend/vif/&lt;domid&gt;/&lt;devid&gt;</c>.</summary>
-internal sealed record VifBackend(ushort Domid, uint Devid, string Bridge, IReadOnlyList<IPAddress> Addresses, string Mac, bool Online);
+internal sealed record VifBackend(ushort Domid, uint Devid, string Bridge, IReadOnlyList<IpPrefix> Addresses, string Mac, bool Online);
 
 /// <summary>What Dom0 knows about one guest when it decides who pairs with whom.</summary>
 internal sealed record GuestInfo(ushort Domid, IReadOnlyList<VifBackend> Vifs, bool Introduced, bool Ready, string Name = "")

@@ -36,6 +36,7 @@ public sealed partial class GuestDaemon
     private readonly GuestDataPath _dataPath;
     private volatile GuestContext? _context;
     private int _sessions;
+    private string? _grantText;
 
     private GuestDaemon(IXenPlatform platform, GuestOptions options, GuestLog log, GuestDataPath dataPath)
     {
@@ -200,7 +201,8 @@ public sealed partial class GuestDaemon
     /// </remarks>
     private async Task<(SessionEnd End, string Reason)> FollowPeerTableAsync(GuestContext context, Action<string>? status, CancellationToken ct)
     {
-        await using var tableWatch = await context.Store.WatchAsync(XenVmcPaths.PeerTable(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
+        // The root covers both the peers and our own grant (self/ip).
+        await using var tableWatch = await context.Store.WatchAsync(XenVmcPaths.PeerTableRoot(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
         await using var shutdownWatch = await context.Store.WatchAsync(XenVmcPaths.ShutdownRequest(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
         await using var domidWatch = await context.Store.WatchAsync("domid", context.NextToken(), ct).ConfigureAwait(false);
         while (true)
@@ -222,10 +224,32 @@ public sealed partial class GuestDaemon
             }
 
             var table = await PeerTableReader.ReadAsync(context, ct).ConfigureAwait(false);
+            var grant = await PeerTableReader.ReadSelfAsync(context, ct).ConfigureAwait(false);
             _dataPath.SetLocalAddresses(_dataPath.Routes.RefreshOwnAddresses());
+            _dataPath.SetOwnGrant(grant);
+            ApplyGrant(grant);
             Reconcile(context, table);
             context.Log.PeerTable(table.Count, string.Join(", ", table.Keys.Order()));
             status?.Invoke($"domain {context.Domid}: {table.Count} peers");
+        }
+    }
+
+    /// <summary>Our own grant decides which sources consult the peer routes; a rule the kernel refuses is logged, never fatal.</summary>
+    private void ApplyGrant(IReadOnlyList<IpPrefix> grant)
+    {
+        string text = string.Join(' ', grant);
+        try
+        {
+            _dataPath.Routes.SetGrant(grant);
+            if (text != _grantText)
+            {
+                _grantText = text;
+                _log.OwnGrant(text.Length == 0 ? "none (nothing of ours enters the bypass)" : text);
+            }
+        }
+        catch (LinuxException e)
+        {
+            _log.OwnGrantFailed(text, e.Message);
         }
     }
 

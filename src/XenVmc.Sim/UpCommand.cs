@@ -155,7 +155,7 @@ internal static class UpCommand
         var result = new HashSet<string>();
         foreach (string family in new[] { "-4", "-6" })
         {
-            var (exit, output, _) = Shell.Run("ip", ["-n", netns, "-j", family, "route", "show", "dev", "vmc0"], check: false);
+            var (exit, output, _) = Shell.Run("ip", ["-n", netns, "-j", family, "route", "show", "table", "all", "proto", "86", "dev", "vmc0"], check: false);
             if (exit != 0 || string.IsNullOrWhiteSpace(output))
             {
                 continue;
