@@ -15,12 +15,13 @@ namespace XenVmc.Guest.DataPath;
 /// (<c>self/ip</c>). So the peer routes live in table <see cref="Table"/> (number = protocol), and
 /// the rules "from &lt;granted network&gt; lookup 86" lead there; forwarded packets and packets from
 /// addresses Dom0 does not grant us (a VIP) never match and take the main table, as before XenVMC.
-/// A socket that is not bound looks its route up with source 0.0.0.0 (or ::), which no "from"
-/// rule of a granted network matches, so "from 0.0.0.0/32 iif lo" (and "from ::/128 iif lo")
-/// lead locally originated lookups there too, and each route names a granted address of ours as
-/// its preferred source: the kernel then picks that source. That rule exists only for a family in
-/// which we hold a granted address. TCP's connect looks up twice (source 0, then the one chosen),
-/// and both lookups land in table 86.
+/// A socket that is not bound looks its route up without a source, which a "from" rule does not
+/// match. IPv4: "from 0.0.0.0/32 iif lo" leads such locally originated lookups to table 86 too,
+/// and each route names a granted address of ours as its preferred source, so the kernel picks
+/// it; that rule exists only while we hold a granted IPv4 address. IPv6 matches a source rule
+/// against a lookup without a source only with FIB_RULE_FIND_SADDR, which the IPv6 rules carry:
+/// the kernel picks the source it would use and keeps the rule only if that source is granted.
+/// TCP's connect looks up twice (without a source, then with the one chosen); both land in 86.
 /// </remarks>
 internal sealed class RouteManager : IDisposable
 {
@@ -79,15 +80,12 @@ internal sealed class RouteManager : IDisposable
             var wanted = new HashSet<RuleSpec>();
             foreach (var prefix in grant)
             {
-                wanted.Add(new RuleSpec(prefix.Address, prefix.Length, Table, RulePriority, _protocol));
+                wanted.Add(new RuleSpec(prefix.Address, prefix.Length, Table, RulePriority, _protocol, FindSource: prefix.Family == AddressFamily.InterNetworkV6));
             }
 
-            foreach (var any in (ReadOnlySpan<IPAddress>)[IPAddress.Any, IPAddress.IPv6Any])
+            if (GrantedSource(AddressFamily.InterNetwork, null) is not null)
             {
-                if (GrantedSource(any.AddressFamily, null) is not null)
-                {
-                    wanted.Add(new RuleSpec(any, IpPrefix.MaxLength(any.AddressFamily), Table, RulePriority, _protocol, "lo"));
-                }
+                wanted.Add(new RuleSpec(IPAddress.Any, 32, Table, RulePriority, _protocol, "lo"));
             }
 
             foreach (var rule in wanted.Where(r => !_rules.Contains(r)))
@@ -145,7 +143,7 @@ internal sealed class RouteManager : IDisposable
 
     /// <summary>
     /// An address of ours that Dom0 grants: the one on the peer's subnet, else the first of the
-    /// family, else none (then no "iif lo" rule exists for the family either).
+    /// family, else none (then no IPv4 "iif lo" rule exists either).
     /// </summary>
     private IPAddress? GrantedSource(AddressFamily family, IpPrefix? peer)
     {

@@ -16,6 +16,10 @@ internal static partial class Libc
     internal const ushort FRA_TABLE = 15;
     internal const ushort FRA_PROTOCOL = 21;
 
+    // fib_rule_hdr.flags: a source rule also matches a lookup without a source; the kernel
+    // picks one on the route's device and keeps the rule only if that source is inside it.
+    internal const uint FIB_RULE_FIND_SADDR = 0x00010000;
+
     // enum FR_ACT_*
     internal const byte FR_ACT_TO_TBL = 1;
 

@@ -70,6 +70,7 @@ public sealed partial class RtNetlink
             src_len = (byte)rule.SourceLength,
             table = rule.Table < 256 ? (byte)rule.Table : Libc.RT_TABLE_UNSPEC,
             action = Libc.FR_ACT_TO_TBL,
+            flags = rule.FindSource ? Libc.FIB_RULE_FIND_SADDR : 0,
         });
         request.AppendAttribute(Libc.FRA_TABLE, rule.Table);
         request.AppendAttribute(Libc.FRA_PRIORITY, rule.Priority);
@@ -149,7 +150,7 @@ public sealed partial class RtNetlink
             }
         }
 
-        rule = new RuleSpec(source, header.src_len, table, priority, protocol, iif);
+        rule = new RuleSpec(source, header.src_len, table, priority, protocol, iif, (header.flags & Libc.FIB_RULE_FIND_SADDR) != 0);
         return true;
     }
 }

@@ -9,13 +9,18 @@ namespace XenVmc.Linux;
 /// </summary>
 /// <param name="InputInterface">FRA_IIFNAME; "lo" matches locally originated packets.</param>
 /// <param name="Protocol">FRA_PROTOCOL: the daemon tags its rules with its own number, as its routes.</param>
-public sealed record RuleSpec(IPAddress Source, int SourceLength, uint Table, uint Priority, byte Protocol, string? InputInterface = null)
+/// <param name="FindSource">
+/// FIB_RULE_FIND_SADDR (IPv6 only): the rule also matches a lookup that has no source yet (an
+/// unbound socket); the kernel then picks the source the route's device would use and keeps the
+/// rule only when that source lies inside <see cref="Source"/>/<see cref="SourceLength"/>.
+/// </param>
+public sealed record RuleSpec(IPAddress Source, int SourceLength, uint Table, uint Priority, byte Protocol, string? InputInterface = null, bool FindSource = false)
 {
     public AddressFamily Family => Source.AddressFamily;
 
     /// <summary>iproute2-like text: "from 198.18.0.1/32 iif lo lookup 86 pref 9086 proto 86".</summary>
     public override string ToString() =>
-        $"from {Source}/{SourceLength}{(InputInterface is null ? "" : " iif " + InputInterface)} lookup {Table} pref {Priority} proto {Protocol}";
+        $"from {Source}/{SourceLength}{(InputInterface is null ? "" : " iif " + InputInterface)} lookup {Table} pref {Priority} proto {Protocol}{(FindSource ? " find-saddr" : "")}";
 
     internal void Validate()
     {
