@@ -17,6 +17,7 @@ namespace XenVmc.Dom0;
 internal sealed class Grants
 {
     private readonly Dictionary<ushort, List<IpPrefix>> _byGuest = [];
+    private readonly Dictionary<ushort, HashSet<IpPrefix>> _configured = [];
 
     private Grants()
     {
@@ -41,8 +42,6 @@ internal sealed class Grants
     /// <summary>Everything granted to <paramref name="guest"/>: what its own <c>self/ip</c> says.</summary>
     public IReadOnlyList<IpPrefix> All(ushort guest) =>
         _byGuest.TryGetValue(guest, out var granted) ? [.. granted.Take(PeerTableEntry.MaxAddresses)] : [];
-
-    private readonly Dictionary<ushort, HashSet<IpPrefix>> _configured = [];
 
     /// <summary>Collects every guest's networks (online vifs on allowed bridges, then configuration) and withholds the ambiguous ones.</summary>
     public static Grants Compute(IEnumerable<GuestInfo> guests, PairingRules rules)

@@ -70,7 +70,22 @@ public sealed partial class GuestDaemon
         var daemon = new GuestDaemon(platform, options, log, dataPath);
         monitor?.Watch(daemon.UnhealthyReason, daemon.StatusLine);
         await using var statusServer = StatusServer.Start(options.StatusSocket, daemon.Snapshot, log);
-        await daemon.RunSessionsAsync(ready, status, ct).ConfigureAwait(false);
+        try
+        {
+            await daemon.RunSessionsAsync(ready, status, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The routes went with the sessions; the rules for our granted sources go too.
+            try
+            {
+                routes.Flush();
+            }
+            catch (LinuxException)
+            {
+                // A restarted daemon flushes what is left.
+            }
+        }
     }
 
     /// <summary>One session after another until we are told to stop.</summary>
