@@ -67,7 +67,7 @@ internal static class Cli
               XenVMC's routes in this network namespace: the routes with protocol 86
               ("xenvmc" in /etc/iproute2/rt_protos.d/xenvmc.conf) in every table (the peer
               routes live in table 86), IPv4 and IPv6, then the rules that lead our granted
-              sources there (ip rule show proto xenvmc). --json lists the routes.
+              sources there (the lines of ip rule show with proto xenvmc). --json lists the routes.
             """,
     };
 

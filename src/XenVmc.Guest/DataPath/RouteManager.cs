@@ -8,7 +8,7 @@ namespace XenVmc.Guest.DataPath;
 /// <summary>
 /// Routes to peers' networks through the TUN, in a routing table of our own that only our own
 /// granted sources consult, all tagged with our routing-protocol number so a restarted daemon can
-/// find and flush what it left behind (<c>ip route show table all proto 86</c>, <c>ip rule show proto 86</c>).
+/// find and flush what it left behind (<c>ip route show table all proto 86</c>, <c>ip rule show</c>).
 /// </summary>
 /// <remarks>
 /// Only what a peer admits may enter vmc0: its packets must carry a source Dom0 granted us
