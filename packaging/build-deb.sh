@@ -23,7 +23,7 @@ done
 rm -f "$lib"/*.pdb
 
 install -d "$root/usr/bin" "$root/lib/systemd/system" "$root/usr/share/xenvmc/networkd/networkd.conf.d" \
-    "$root/etc/iproute2/rt_protos.d" "$root/usr/lib/sysctl.d" "$root/etc/xenvmc" "$root/usr/share/doc/xenvmc" "$root/DEBIAN"
+    "$root/etc/iproute2/rt_protos.d" "$root/etc/iproute2/rt_tables.d" "$root/usr/lib/sysctl.d" "$root/etc/xenvmc" "$root/usr/share/doc/xenvmc" "$root/DEBIAN"
 for program in xenvmc xenvmc-guest xenvmc-dom0; do
     ln -s "../lib/xenvmc/$program" "$root/usr/bin/$program"
 done
@@ -32,6 +32,7 @@ install -m 644 systemd/xenvmc-guest.service systemd/xenvmc-dom0.service "$root/l
 install -m 644 networkd/50-xenvmc-vmc0.netdev networkd/50-xenvmc-vmc0.network "$root/usr/share/xenvmc/networkd/"
 install -m 644 networkd/networkd.conf.d/xenvmc.conf "$root/usr/share/xenvmc/networkd/networkd.conf.d/"
 install -m 644 iproute2/rt_protos.d/xenvmc.conf "$root/etc/iproute2/rt_protos.d/"
+install -m 644 iproute2/rt_tables.d/xenvmc.conf "$root/etc/iproute2/rt_tables.d/"
 install -m 644 sysctl.d/60-xenvmc.conf "$root/usr/lib/sysctl.d/"
 install -m 644 packaging/etc/xenvmc/guest.json packaging/etc/xenvmc/dom0.json "$root/etc/xenvmc/"
 install -m 644 README.md "$root/usr/share/doc/xenvmc/"
@@ -54,7 +55,7 @@ Description: shared-memory network path between co-resident Xen guests
  (TUN vmc0 plus host routes), xenvmc-dom0 in Dom0 (who may pair), xenvmc shows status.
  Self-contained: no .NET runtime is needed on the host.
 CONTROL
-printf '/etc/iproute2/rt_protos.d/xenvmc.conf\n/etc/xenvmc/guest.json\n/etc/xenvmc/dom0.json\n' > "$root/DEBIAN/conffiles"
+printf '/etc/iproute2/rt_protos.d/xenvmc.conf\n/etc/iproute2/rt_tables.d/xenvmc.conf\n/etc/xenvmc/guest.json\n/etc/xenvmc/dom0.json\n' > "$root/DEBIAN/conffiles"
 
 deb="$out/xenvmc_${version}_amd64.deb"
 dpkg-deb --root-owner-group -Zgzip --build "$root" "$deb" >&2

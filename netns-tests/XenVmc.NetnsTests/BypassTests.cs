@@ -17,7 +17,7 @@ public sealed class BypassTests
         Assert.Equal("vmc0", SimHost.RouteDevice(G1, "fd00:198:18::2"));
 
         // Our routes carry our protocol number and the guest's own address as source.
-        string routes = SimHost.Run("ip", ["-n", G1, "route", "show", "proto", "86"]).Output;
+        string routes = SimHost.Run("ip", ["-n", G1, "route", "show", "table", "all", "proto", "86"]).Output;
         Assert.Contains("198.18.0.2 dev vmc0", routes);
         Assert.Contains("src 198.18.0.1", routes);
     }

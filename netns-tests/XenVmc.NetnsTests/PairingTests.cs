@@ -17,7 +17,7 @@ public sealed class PairingTests
         Thread.Sleep(1000);
         Assert.Equal("eth0", SimHost.RouteDevice("xvmc-g1", "198.18.0.3"));
         Assert.Equal("eth0", SimHost.RouteDevice("xvmc-g3", "198.18.0.1"));
-        Assert.Empty(SimHost.Run("ip", ["-n", "xvmc-g3", "route", "show", "proto", "86"]).Output.Trim());
+        Assert.Empty(SimHost.Run("ip", ["-n", "xvmc-g3", "route", "show", "table", "all", "proto", "86"]).Output.Trim());
         Assert.Empty(SimHost.Status("xvmc-g3").GetProperty("peers").EnumerateArray());
         Assert.Equal([2], SimHost.Status("xvmc-g1").GetProperty("peers").EnumerateArray().Select(p => p.GetProperty("domid").GetInt32()));
 

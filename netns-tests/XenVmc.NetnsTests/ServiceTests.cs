@@ -88,7 +88,8 @@ public sealed class ServiceTests
 
             // Persistent: networkd's vmc0 stays, without our routes.
             Assert.Equal(ifindex, IfIndex());
-            Assert.Equal("", SimHost.ExecOk(G1, "ip", "route", "show", "proto", "86").Trim());
+            Assert.Equal("", SimHost.ExecOk(G1, "ip", "route", "show", "table", "all", "proto", "86").Trim());
+            Assert.DoesNotContain("proto 86", SimHost.ExecOk(G1, "ip", "rule", "show"), StringComparison.Ordinal);
         }
         finally
         {

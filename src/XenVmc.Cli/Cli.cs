@@ -23,7 +23,7 @@ internal static class Cli
           status    the daemon: domain, interface, peers, connected channels, totals
           peers     one line per peer: state, side, connected since, addresses
           stats     counters per peer and totals; --watch for a live view with rates
-          routes    XenVMC's routes in this network namespace (ip route show proto xenvmc)
+          routes    XenVMC's routes and rules here (ip route show table all proto xenvmc)
           --help    this text; `xenvmc COMMAND --help` for one command
           --version
 
@@ -64,8 +64,10 @@ internal static class Cli
             """,
         ["routes"] = """
             usage: xenvmc routes [--json]
-              XenVMC's host routes in this network namespace: the routes with protocol 86
-              ("xenvmc" in /etc/iproute2/rt_protos.d/xenvmc.conf), IPv4 and IPv6.
+              XenVMC's routes in this network namespace: the routes with protocol 86
+              ("xenvmc" in /etc/iproute2/rt_protos.d/xenvmc.conf) in every table (the peer
+              routes live in table 86), IPv4 and IPv6, then the rules that lead our granted
+              sources there (the lines of ip rule show with proto xenvmc). --json lists the routes.
             """,
     };
 

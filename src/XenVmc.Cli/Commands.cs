@@ -134,9 +134,11 @@ internal static class Commands
     public static int Routes(bool json, TextWriter o)
     {
         using var netlink = RtNetlink.Open();
-        var routes = netlink.ListRoutes(AddressFamily.InterNetwork, GuestOptions.RouteProtocolNumber)
-            .Concat(netlink.ListRoutes(AddressFamily.InterNetworkV6, GuestOptions.RouteProtocolNumber))
+        // Every table: the peer routes live in table 86, consulted by the rules for our granted sources.
+        var routes = netlink.ListRoutes(AddressFamily.InterNetwork, GuestOptions.RouteProtocolNumber, table: null)
+            .Concat(netlink.ListRoutes(AddressFamily.InterNetworkV6, GuestOptions.RouteProtocolNumber, table: null))
             .ToList();
+        var rules = netlink.ListRules(GuestOptions.RouteProtocolNumber);
         var names = new Dictionary<int, string>();
         string Name(int index)
         {
@@ -168,7 +170,14 @@ internal static class Commands
         {
             string src = r.PreferredSource is null ? "" : $" src {r.PreferredSource}";
             string metric = r.Metric == 0 ? "" : string.Create(Inv, $" metric {r.Metric}");
-            o.WriteLine(string.Create(Inv, $"{r.Destination}/{r.PrefixLength} dev {Name(r.OutputIfIndex)}{src} proto xenvmc{metric}"));
+            string table = r.Table == 254 ? "" : string.Create(Inv, $" table {r.Table}");
+            o.WriteLine(string.Create(Inv, $"{r.Destination}/{r.PrefixLength} dev {Name(r.OutputIfIndex)}{src} proto xenvmc{metric}{table}"));
+        }
+
+        foreach (var rule in rules)
+        {
+            string iif = rule.InputInterface is null ? "" : " iif " + rule.InputInterface;
+            o.WriteLine(string.Create(Inv, $"rule {rule.Priority}: from {rule.Source}/{rule.SourceLength}{iif} lookup {rule.Table} proto xenvmc"));
         }
 
         return Cli.Ok;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using XenVmc.Platform.Hosting;
+using XenVmc.Platform.Layout;
 
 namespace XenVmc.Dom0;
 
@@ -22,7 +23,7 @@ public sealed record Dom0Configuration(string? Store, string? PidFile, LogLevel 
     };
 
     public static readonly string[] Keys = ["Store", "PidFile", "LogLevel", "Pairing"];
-    private static readonly string[] PairingKeys = ["Mode", "Groups", "Deny", "DenyPairs", "Bridges", "IgnoreFilters"];
+    private static readonly string[] PairingKeys = ["Mode", "Groups", "Deny", "DenyPairs", "Bridges", "IgnoreFilters", "Prefixes"];
 
     public static Dom0Configuration Load(CommandLine cl, IReadOnlyDictionary<string, string>? environment = null, string defaultFile = DefaultFile)
     {
@@ -85,8 +86,27 @@ public sealed record Dom0Configuration(string? Store, string? PidFile, LogLevel 
             throw ConfigurationException.Refused("Pairing:IgnoreFilters", unknown, "names of groups under Pairing:Groups whose members may pair although Dom0's packet filter may concern their traffic");
         }
 
+        var prefixes = new Dictionary<string, IReadOnlyList<IpPrefix>>(StringComparer.Ordinal);
+        foreach (var guest in config.Section("Pairing:Prefixes").GetChildren())
+        {
+            string option = $"Pairing:Prefixes:{guest.Key}";
+            var texts = Names(guest, option);
+            if (texts.Count == 0 || guest.Key.Any(char.IsWhiteSpace))
+            {
+                throw ConfigurationException.Refused(option, guest.Value ?? "", "a guest (domain name or domid) with a list of networks, e.g. { \"web1\": [\"10.244.1.0/24\"] }");
+            }
+
+            if (!PeerTableEntry.TryParseAddresses(string.Join(' ', texts), out var list, out string? error))
+            {
+                throw ConfigurationException.Refused(option, string.Join(",", texts), $"networks in CIDR form with the host bits zero, at most {PeerTableEntry.MaxAddresses} ({error})");
+            }
+
+            prefixes[guest.Key] = list;
+        }
+
         return new PairingRules
         {
+            Prefixes = prefixes,
             Mode = mode,
             GroupMembers = groups,
             Deny = Names(config.Section("Pairing:Deny"), "Pairing:Deny"),

@@ -28,6 +28,7 @@ public sealed class Dom0Daemon
     private Dom0FilterWatch? _filters;
     private const int MaxHeldReason = 240;
     private int _token;
+    private string _lastConflicts = "";
 
     private Dom0Daemon(XenStoreClient store, ILogger logger, PairingRules rules)
     {
@@ -115,13 +116,26 @@ public sealed class Dom0Daemon
     {
         var guests = await ReadGuestsAsync(ct).ConfigureAwait(false);
         await FollowGuestStatesAsync(guests.Keys, ct).ConfigureAwait(false);
+        var grants = Grants.Compute(guests.Values.Where(g => g.Introduced), _rules);
+        string conflicts = string.Join("; ", grants.Conflicts);
+        if (conflicts != _lastConflicts)
+        {
+            _lastConflicts = conflicts;
+            foreach (string conflict in grants.Conflicts)
+            {
+                _log.GrantWithheld(conflict);
+            }
+        }
+
         var held = new Dictionary<ushort, Dictionary<ushort, string>>();
-        var desired = PairingPolicy.Compute(guests.Values, _rules, _filters?.Current, held);
+        var desired = PairingPolicy.Compute(guests.Values, _rules, grants, _filters?.Current, held);
         await _store.TransactAsync(async tx =>
         {
             foreach (var (domid, table) in desired)
             {
-                await WriteTableAsync(domid, table, tx, ct).ConfigureAwait(false);
+                // The guest's own grant only matters (and is only published) while it has peers.
+                var self = table.Count > 0 ? grants.All(domid) : [];
+                await WriteTableAsync(domid, table, self, tx, ct).ConfigureAwait(false);
                 await WriteHeldAsync(domid, held.GetValueOrDefault(domid) ?? [], tx, ct).ConfigureAwait(false);
             }
         }, ct).ConfigureAwait(false);
@@ -210,17 +224,34 @@ public sealed class Dom0Daemon
     }
 
     /// <summary>Brings one guest's table to <paramref name="table"/>, touching only what differs.</summary>
-    private async Task WriteTableAsync(ushort domid, Dictionary<ushort, PeerTableEntry> table, XsTransaction tx, CancellationToken ct)
+    private async Task WriteTableAsync(ushort domid, Dictionary<ushort, PeerTableEntry> table, IReadOnlyList<IpPrefix> self, XsTransaction tx, CancellationToken ct)
     {
         string peers = XenVmcPaths.PeerTable(domid);
+        string selfIp = XenVmcPaths.SelfEntry(domid) + "/ip";
         var current = await _store.TryDirectoryAsync(peers, tx, ct).ConfigureAwait(false);
-        if (current.Count == 0 && table.Count == 0)
+        string? currentSelf = await TryReadAsync(selfIp, tx, ct).ConfigureAwait(false);
+        if (current.Count == 0 && table.Count == 0 && currentSelf is null)
         {
             return;
         }
 
         await EnsureRootAsync(domid, tx, ct).ConfigureAwait(false);
-        bool changed = await RemoveOthersAsync(peers, current, table.ContainsKey, tx, ct).ConfigureAwait(false);
+        bool changed = false;
+
+        // The guest's own grant first: a guest that sees a new peer already knows its sources.
+        string selfText = string.Join(' ', self);
+        if (self.Count == 0 && currentSelf is not null)
+        {
+            await _store.RmAsync(XenVmcPaths.SelfEntry(domid), tx, ct).ConfigureAwait(false);
+            changed = true;
+        }
+        else if (self.Count > 0 && currentSelf != selfText)
+        {
+            await _store.WriteAsync(selfIp, selfText, tx, ct).ConfigureAwait(false);
+            changed = true;
+        }
+
+        changed |= await RemoveOthersAsync(peers, current, table.ContainsKey, tx, ct).ConfigureAwait(false);
 
         foreach (var (peer, entry) in table)
         {
@@ -237,7 +268,7 @@ public sealed class Dom0Daemon
 
         if (changed)
         {
-            _log.TableChanged(domid, string.Join(", ", table.Keys.Order()));
+            _log.TableChanged(domid, string.Join(", ", table.Select(p => $"{p.Key} ({p.Value.AddressText})").Order(StringComparer.Ordinal)), selfText);
         }
     }
 

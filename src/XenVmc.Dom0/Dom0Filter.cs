@@ -1,5 +1,5 @@
-using System.Net;
 using XenVmc.Platform.Firewall;
+using XenVmc.Platform.Layout;
 
 namespace XenVmc.Dom0;
 
@@ -16,5 +16,5 @@ internal sealed record Dom0FilterView(NftRuleset Nft, BridgeNetfilter BridgeNf, 
 /// <summary>The <c>net.bridge.bridge-nf-call-*</c> sysctls (all off when br_netfilter is not loaded).</summary>
 internal readonly record struct BridgeNetfilter(bool CallIptables, bool CallIp6tables, bool CallArptables);
 
-/// <summary>One guest's end of a pair: its addresses (what the bypass would carry) and its vif device names in Dom0.</summary>
-internal sealed record PairEnd(IReadOnlyList<IPAddress> Addresses, IReadOnlyList<string> Interfaces);
+/// <summary>One guest's end of a pair: its granted networks (what the bypass would carry) and its vif device names in Dom0.</summary>
+internal sealed record PairEnd(IReadOnlyList<IpPrefix> Networks, IReadOnlyList<string> Interfaces);

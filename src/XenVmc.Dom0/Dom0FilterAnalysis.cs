@@ -155,10 +155,12 @@ internal static class Dom0FilterAnalysis
                 return true; // not an address we can compare: it may be any
             }
 
-            var candidates = end.Addresses.Where(x => x.AddressFamily == family).ToList();
+            // "!=" may match unless one item covers the whole network (a set whose union covers
+            // it still counts as "may match": conservative).
+            var candidates = end.Networks.Where(x => x.Family == family).ToList();
             return match.Op == "!="
-                ? candidates.Any(x => !items.Any(i => i.Contains(x)))
-                : candidates.Any(x => items.Any(i => i.Contains(x)));
+                ? candidates.Any(x => !items.Any(i => i.Covers(x)))
+                : candidates.Any(x => items.Any(i => i.Overlaps(x)));
         }
 
         IReadOnlyCollection<string>? names = left.Kind == "meta" ? left.Key switch

@@ -7,8 +7,11 @@ internal sealed partial class Dom0Log(ILogger logger)
     [LoggerMessage(Level = LogLevel.Information, Message = "xenvmc-dom0 serving: {Guests} guests with vifs")]
     public partial void Started(int guests);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domid}: peer table now {Peers}")]
-    public partial void TableChanged(ushort domid, string peers);
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domid}: peer table now {Peers}; own grant {Self}")]
+    public partial void TableChanged(ushort domid, string peers, string self);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "network withheld: {Reason}")]
+    public partial void GrantWithheld(string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "vif backend {Path} ignored: {Reason}")]
     public partial void VifRejected(string path, string reason);

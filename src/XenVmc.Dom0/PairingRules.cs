@@ -1,3 +1,5 @@
+using XenVmc.Platform.Layout;
+
 namespace XenVmc.Dom0;
 
 /// <summary>
@@ -33,6 +35,12 @@ public sealed record PairingRules
 
     internal bool IgnoresFilters(GuestInfo a, GuestInfo b) =>
         IgnoreFilters.Any(g => GroupMembers.TryGetValue(g, out var members) && IsAny(a, members) && IsAny(b, members));
+
+    /// <summary>Guest (domain name or domid) → networks routed behind it that Dom0 grants besides its vifs' <c>ip</c> keys.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<IpPrefix>> Prefixes { get; init; } = new Dictionary<string, IReadOnlyList<IpPrefix>>();
+
+    internal IEnumerable<IpPrefix> PrefixesOf(GuestInfo guest) =>
+        Prefixes.Where(p => Is(guest, p.Key)).SelectMany(p => p.Value);
 
     internal bool BridgeAllowed(string bridge) => Bridges.Count == 0 || Bridges.Contains(bridge);
 

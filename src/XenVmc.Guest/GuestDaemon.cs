@@ -38,6 +38,7 @@ public sealed partial class GuestDaemon
     private volatile IReadOnlyList<HeldPeer> _held = [];
     private Firewall.GuestFirewallWatch? _firewall;
     private int _sessions;
+    private string? _grantText;
 
     private GuestDaemon(IXenPlatform platform, GuestOptions options, GuestLog log, GuestDataPath dataPath)
     {
@@ -73,7 +74,22 @@ public sealed partial class GuestDaemon
         await using var firewall = Firewall.GuestFirewallWatch.Start(tun.Name, log);
         daemon._firewall = firewall;
         await using var statusServer = StatusServer.Start(options.StatusSocket, daemon.Snapshot, log);
-        await daemon.RunSessionsAsync(ready, status, ct).ConfigureAwait(false);
+        try
+        {
+            await daemon.RunSessionsAsync(ready, status, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The routes went with the sessions; the rules for our granted sources go too.
+            try
+            {
+                routes.Flush();
+            }
+            catch (LinuxException)
+            {
+                // A restarted daemon flushes what is left.
+            }
+        }
     }
 
     /// <summary>One session after another until we are told to stop.</summary>
@@ -204,7 +220,8 @@ public sealed partial class GuestDaemon
     /// </remarks>
     private async Task<(SessionEnd End, string Reason)> FollowPeerTableAsync(GuestContext context, Action<string>? status, CancellationToken ct)
     {
-        await using var tableWatch = await context.Store.WatchAsync(XenVmcPaths.PeerTable(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
+        // The root covers both the peers and our own grant (self/ip).
+        await using var tableWatch = await context.Store.WatchAsync(XenVmcPaths.PeerTableRoot(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
         await using var shutdownWatch = await context.Store.WatchAsync(XenVmcPaths.ShutdownRequest(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
         await using var domidWatch = await context.Store.WatchAsync("domid", context.NextToken(), ct).ConfigureAwait(false);
         await using var heldWatch = await context.Store.WatchAsync(XenVmcPaths.Held(context.Domid), context.NextToken(), ct).ConfigureAwait(false);
@@ -228,10 +245,32 @@ public sealed partial class GuestDaemon
 
             var table = await PeerTableReader.ReadAsync(context, ct).ConfigureAwait(false);
             _held = await PeerTableReader.ReadHeldAsync(context, ct).ConfigureAwait(false);
+            var grant = await PeerTableReader.ReadSelfAsync(context, ct).ConfigureAwait(false);
             _dataPath.SetLocalAddresses(_dataPath.Routes.RefreshOwnAddresses());
+            _dataPath.SetOwnGrant(grant);
+            ApplyGrant(grant);
             Reconcile(context, table);
             context.Log.PeerTable(table.Count, string.Join(", ", table.Keys.Order()));
             status?.Invoke($"domain {context.Domid}: {table.Count} peers");
+        }
+    }
+
+    /// <summary>Our own grant decides which sources consult the peer routes; a rule the kernel refuses is logged, never fatal.</summary>
+    private void ApplyGrant(IReadOnlyList<IpPrefix> grant)
+    {
+        string text = string.Join(' ', grant);
+        try
+        {
+            _dataPath.Routes.SetGrant(grant);
+            if (text != _grantText)
+            {
+                _grantText = text;
+                _log.OwnGrant(text.Length == 0 ? "none (nothing of ours enters the bypass)" : text);
+            }
+        }
+        catch (LinuxException e)
+        {
+            _log.OwnGrantFailed(text, e.Message);
         }
     }
 

@@ -59,4 +59,10 @@ internal sealed partial class GuestLog(ILogger logger)
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "status request failed: {Reason}")]
     public partial void StatusFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "own grant from Dom0: {Grant}")]
+    public partial void OwnGrant(string grant);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "own grant {Grant}: the routing rules could not be set: {Reason}")]
+    public partial void OwnGrantFailed(string grant, string reason);
 }

@@ -359,6 +359,58 @@ internal sealed partial class PeerLink
         _receiveStopped = false;
     }
 
+    /// <summary>
+    /// How long a peer may keep sending sources outside its networks before it is cut off. An
+    /// honest peer does so only while a table change has reached it before us (Dom0 granted it a
+    /// network our view of its entry lacks yet); we follow within one XenStore watch event.
+    /// </summary>
+    internal const int BadSourceGraceMs = 5000;
+
+    // Data thread only: when the current run of out-of-network sources began, and its last one.
+    private long _badSourceStreakStart;
+    private long _badSourceLast;
+
+    /// <summary>
+    /// The receive side's half of the one table: a packet from this peer is delivered only when
+    /// its source lies in this peer's networks and no other published peer holds a more specific
+    /// network for it (longest match, as WireGuard's allowed IPs). Anything else is dropped and
+    /// counted, never delivered. A source outside the peer's networks altogether also counts
+    /// towards a cut-off: when such sources keep arriving for longer than
+    /// <see cref="BadSourceGraceMs"/> (no pause as long as that), the peer is disconnected as a
+    /// spoofer. A source inside its networks but claimed by another peer's more specific one is
+    /// an overlap Dom0 allowed, only dropped. Allocates nothing.
+    /// </summary>
+    private bool Admits(IpKey source)
+    {
+        var owner = _dataPath.OwnerOf(source);
+
+        // Null while closing: the link has left the table, and what it drains is judged by its own networks.
+        if ((owner == this || owner is null) && Sources.Lookup(source) is not null)
+        {
+            return true;
+        }
+
+        Counters.RxBadSource++;
+        if (Sources.Lookup(source) is not null)
+        {
+            return false;
+        }
+
+        long now = Environment.TickCount64;
+        if (_badSourceStreakStart == 0 || now - _badSourceLast > BadSourceGraceMs)
+        {
+            _badSourceStreakStart = now;
+        }
+
+        _badSourceLast = now;
+        if (now - _badSourceStreakStart > BadSourceGraceMs && Volatile.Read(ref _failure) is null)
+        {
+            Fail(PeerViolation.SpoofedSource, $"the peer kept sending packets from addresses outside its networks for {BadSourceGraceMs / 1000} s (the last from {source})");
+        }
+
+        return false;
+    }
+
     /// <summary>Bytes of each record copied privately before checking: any IPv4/IPv6 header chain a real stack sends, plus TCP's.</summary>
     private const int PrivateHeaderBytes = VirtioNetHeader.Size + 256;
 
@@ -397,11 +449,10 @@ internal sealed partial class PeerLink
             return false;
         }
 
-        if (!Sources.Contains(info.Source))
+        if (!Admits(info.Source))
         {
-            Counters.RxBadSource++;
-            Fail(PeerViolation.SpoofedSource, $"the peer sent a packet from {info.Source}, not one of its addresses");
-            return false;
+            // Dropped; after a cut-off nothing more of this peer is read.
+            return Volatile.Read(ref _failure) is null;
         }
 
         // Our own address set may lag a change on our side: a peer is not blamed for that.

@@ -37,15 +37,15 @@ internal sealed partial class PeerLink
         _context = context;
         _dataPath = dataPath;
         Entry = entry;
-        Sources = entry.Addresses.Select(IpKey.FromIPAddress).ToHashSet();
+        Sources = new PrefixTable<PeerLink>(entry.Addresses.Select(p => (p, this)));
     }
 
     public PeerTableEntry Entry { get; private set; }
 
     public ushort Peer => Entry.Domid;
 
-    /// <summary>Addresses a packet from this peer may carry as its source (Dom0's knowledge, not the peer's claim).</summary>
-    public IReadOnlySet<IpKey> Sources { get; private set; }
+    /// <summary>Networks a packet from this peer may carry its source in (Dom0's knowledge, not the peer's claim).</summary>
+    public PrefixTable<PeerLink> Sources { get; private set; }
 
     public PeerCounters Counters { get; } = new();
 
@@ -150,6 +150,7 @@ internal sealed partial class PeerLink
         _receiveStopped = false;
         _spaceTimedOut = false;
         _closing = false;
+        _badSourceStreakStart = 0;
         _dataPath.Publish(this);
         _dataPath.Routes.Install(Entry.Addresses);
 

@@ -72,5 +72,24 @@ internal static class PeerTableReader
         return [.. held.OrderBy(h => h.Domid)];
     }
 
+    /// <summary>The networks Dom0 grants us (<c>self/ip</c>); none when absent or refused (then nothing of ours enters the bypass).</summary>
+    public static async Task<IReadOnlyList<IpPrefix>> ReadSelfAsync(GuestContext context, CancellationToken ct)
+    {
+        string path = XenVmcPaths.SelfEntry(context.Domid) + "/ip";
+        string? ip = await context.TryReadAsync(path, ct).ConfigureAwait(false);
+        if (ip is null)
+        {
+            return [];
+        }
+
+        if (!PeerTableEntry.TryParseAddresses(ip, out var grant, out string? error))
+        {
+            context.Log.PeerEntryRejected(path, error ?? "bad addresses");
+            return [];
+        }
+
+        return grant;
+    }
+
     private const int MaxReason = 256;
 }

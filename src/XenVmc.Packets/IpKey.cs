@@ -89,6 +89,17 @@ public readonly struct IpKey : IEquatable<IpKey>
         return new IPAddress(v6);
     }
 
+    /// <summary>
+    /// True when the first <paramref name="mappedLength"/> bits (of the 128-bit form; an IPv4
+    /// /24 is 96 + 24) equal <paramref name="network"/>'s. Allocates nothing.
+    /// </summary>
+    public bool HasPrefix(IpKey network, int mappedLength)
+    {
+        ulong highMask = mappedLength >= 64 ? ulong.MaxValue : mappedLength <= 0 ? 0 : ulong.MaxValue << (64 - mappedLength);
+        ulong lowMask = mappedLength >= 128 ? ulong.MaxValue : mappedLength <= 64 ? 0 : ulong.MaxValue << (128 - mappedLength);
+        return ((_high ^ network._high) & highMask) == 0 && ((_low ^ network._low) & lowMask) == 0;
+    }
+
     public bool Equals(IpKey other) => _high == other._high && _low == other._low;
 
     public override bool Equals(object? obj) => obj is IpKey other && Equals(other);

@@ -30,8 +30,24 @@ internal enum GuestLocation
     Off,
 }
 
-internal sealed record GuestState(int Index, int Domid, string Namespace, string Bridge, string Mac, string Ipv4, string Ipv6, GuestLocation Location = GuestLocation.Local)
+/// <param name="Pod">The pod network behind the guest (<c>--pods</c>), or empty.</param>
+/// <param name="Granted">Whether the pod network is in the vif's ip key (Dom0 grants it) or only routed.</param>
+internal sealed record GuestState(int Index, int Domid, string Namespace, string Bridge, string Mac, string Ipv4, string Ipv6, GuestLocation Location = GuestLocation.Local, bool Pod = false, bool Granted = false)
 {
+    /// <summary>The pod's networks: 10.244.i.0/24 and fd00:244:i::/64; the guest is .1 / ::1 there, the pod .5 / ::5.</summary>
+    public string PodIpv4Network => string.Create(CultureInfo.InvariantCulture, $"10.244.{Index}.0/24");
+
+    public string PodIpv6Network => string.Create(CultureInfo.InvariantCulture, $"fd00:244:{Index:x}::/64");
+
+    public string PodIpv4 => string.Create(CultureInfo.InvariantCulture, $"10.244.{Index}.5");
+
+    public string PodIpv6 => string.Create(CultureInfo.InvariantCulture, $"fd00:244:{Index:x}::5");
+
+    public string PodNamespace => SimPaths.NamespacePrefix + "p" + Index.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>What the toolstack adds to the vif's ip key besides the guest's addresses.</summary>
+    public string Networks => Pod && Granted ? $"{PodIpv4Network} {PodIpv6Network}" : "";
+
     public static GuestState Create(int index, string bridge) => new(
         index,
         index,

@@ -14,7 +14,7 @@ internal enum HostileAttack
     /// <summary>A well-framed record whose IPv4 header says it is 12 bytes long.</summary>
     Header,
 
-    /// <summary>A well-formed ICMP echo request whose source is another guest's address.</summary>
+    /// <summary>Well-formed ICMP echo requests whose source is another guest's address, one every 50 ms until cut off.</summary>
     Source,
 
     /// <summary>Random bytes over the whole transmit ring and a random producer index.</summary>

@@ -73,6 +73,7 @@ internal sealed class HostilePeer(ushort domid, XenStoreClient store, IXenPlatfo
             int answered = pump.EchoReplies;
             var clock = Stopwatch.StartNew();
             Attack(channel, attack);
+            long spoofed = 0;
             bool disconnected = false;
             while (clock.Elapsed < TimeSpan.FromSeconds(10))
             {
@@ -80,6 +81,14 @@ internal sealed class HostilePeer(ushort domid, XenStoreClient store, IXenPlatfo
                 {
                     disconnected = true;
                     break;
+                }
+
+                // A spoofed source is dropped and counted; only a peer that keeps spoofing is cut off.
+                if (attack == HostileAttack.Source && clock.ElapsedMilliseconds / 50 > spoofed)
+                {
+                    spoofed++;
+                    Send(channel, EchoRequest(spoofedIpv4));
+                    channel.Port.Notify();
                 }
 
                 await Task.Delay(5, ct);

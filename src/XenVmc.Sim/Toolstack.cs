@@ -10,7 +10,8 @@ namespace XenVmc.Sim;
 /// </summary>
 internal static class Toolstack
 {
-    public sealed record Guest(int Domid, string Name, string Bridge, string Mac, string Ipv4, string Ipv6, string Uuid);
+    /// <param name="Networks">More entries for the vif's ip key (xl's ip= "list of IP networks"): prefixes routed behind the guest.</param>
+    public sealed record Guest(int Domid, string Name, string Bridge, string Mac, string Ipv4, string Ipv6, string Uuid, string Networks = "");
 
     public static async Task WriteDom0Async(XenStoreClient store, CancellationToken ct)
     {
@@ -69,7 +70,7 @@ internal static class Toolstack
             await Write(store, tx, $"{backend}/state", "4", ct);
             await Write(store, tx, $"{backend}/script", "/etc/xen/scripts/vif-bridge", ct);
             await Write(store, tx, $"{backend}/mac", guest.Mac, ct);
-            await Write(store, tx, $"{backend}/ip", $"{guest.Ipv4} {guest.Ipv6}", ct);
+            await Write(store, tx, $"{backend}/ip", $"{guest.Ipv4} {guest.Ipv6} {guest.Networks}".TrimEnd(), ct);
             await Write(store, tx, $"{backend}/bridge", guest.Bridge, ct);
             await Write(store, tx, $"{backend}/handle", "0", ct);
             await Write(store, tx, $"{backend}/type", "vif", ct);

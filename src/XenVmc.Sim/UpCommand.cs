@@ -15,7 +15,7 @@ internal static class UpCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var cl = CommandLine.Parse(args, ["--guests", "--bridges", "--run-dir", "--wait"], ["--no-bypass"]);
+        var cl = CommandLine.Parse(args, ["--guests", "--bridges", "--run-dir", "--wait"], ["--no-bypass", "--pods", "--pods-ungranted"]);
         var paths = new SimPaths(cl.Get("--run-dir", SimPaths.DefaultRunDirectory));
         int count = cl.GetInt("--guests", 2, 1, 200);
         string[] bridges = ParseBridges(cl.Get("--bridges"), count);
@@ -27,7 +27,8 @@ internal static class UpCommand
             throw new UsageException("a simulated host is already up; run `xenvmc-sim down` first");
         }
 
-        var guests = Enumerable.Range(1, count).Select(i => GuestState.Create(i, bridges[i - 1])).ToList();
+        bool pods = cl.Has("--pods") || cl.Has("--pods-ungranted");
+        var guests = Enumerable.Range(1, count).Select(i => GuestState.Create(i, bridges[i - 1]) with { Pod = pods, Granted = cl.Has("--pods") }).ToList();
         var state = new HostState(bypass, guests, count + 1);
         Directory.CreateDirectory(paths.Logs);
         Directory.CreateDirectory(paths.Pids);
@@ -39,6 +40,11 @@ internal static class UpCommand
         await WaitForAsync(() => File.Exists(paths.StoreSocket) && File.Exists(paths.Remote.StoreSocket) && File.Exists(paths.PidFile("host")), TimeSpan.FromSeconds(10), "the simulated hosts' store sockets");
 
         BuildNetwork(guests);
+        if (pods)
+        {
+            BuildPods(guests);
+        }
+
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await using (var remote = XenStoreClient.ConnectSocket(paths.Remote.StoreSocket))
         {
@@ -83,7 +89,7 @@ internal static class UpCommand
             "--pid-file", paths.PidFile(guest.Namespace));
 
     public static Toolstack.Guest ToToolstack(GuestState g) =>
-        new(g.Domid, g.Namespace, g.Bridge, g.Mac, g.Ipv4, g.Ipv6, string.Create(CultureInfo.InvariantCulture, $"00000000-0000-4000-8000-{g.Domid:x12}"));
+        new(g.Domid, g.Namespace, g.Bridge, g.Mac, g.Ipv4, g.Ipv6, string.Create(CultureInfo.InvariantCulture, $"00000000-0000-4000-8000-{g.Domid:x12}"), g.Networks);
 
     private static string[] ParseBridges(string? spec, int count)
     {
@@ -126,6 +132,41 @@ internal static class UpCommand
             Shell.Run("ip", "-n", g.Namespace, "link", "set", "eth0", "up");
         }
     }
+
+    /// <summary>
+    /// A network behind each guest, as a container host or a Kubernetes node has: namespace
+    /// xvmc-p&lt;i&gt; ("the pod", 10.244.i.5, fd00:244:i::5) behind a veth (pod0 in the guest,
+    /// 10.244.i.1/24, fd00:244:i::1/64), the guest forwarding (ip_forward), and in every guest the
+    /// operator's ordinary routes to the other guests' pod networks via their eth0 addresses.
+    /// </summary>
+    private static void BuildPods(IReadOnlyList<GuestState> guests)
+    {
+        foreach (var g in guests)
+        {
+            Shell.Run("ip", "netns", "add", g.PodNamespace);
+            Shell.Run("ip", "link", "add", "pod0", "netns", g.Namespace, "type", "veth", "peer", "name", "eth0", "netns", g.PodNamespace);
+            Shell.Run("ip", "-n", g.Namespace, "addr", "add", g.PodIpv4Network.Replace(".0/24", ".1/24", StringComparison.Ordinal), "dev", "pod0");
+            Shell.Run("ip", "-n", g.Namespace, "addr", "add", g.PodIpv6Network.Replace("::/64", "::1/64", StringComparison.Ordinal), "dev", "pod0", "nodad");
+            Shell.Run("ip", "-n", g.Namespace, "link", "set", "pod0", "up");
+            Shell.Run("ip", "netns", "exec", g.Namespace, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
+            Shell.Run("ip", "-n", g.PodNamespace, "link", "set", "lo", "up");
+            Shell.Run("ip", "-n", g.PodNamespace, "addr", "add", g.PodIpv4 + "/24", "dev", "eth0");
+            Shell.Run("ip", "-n", g.PodNamespace, "addr", "add", g.PodIpv6 + "/64", "dev", "eth0", "nodad");
+            Shell.Run("ip", "-n", g.PodNamespace, "link", "set", "eth0", "up");
+            Shell.Run("ip", "-n", g.PodNamespace, "route", "add", "default", "via", g.PodIpv4Network.Replace(".0/24", ".1", StringComparison.Ordinal));
+            Shell.Run("ip", "-n", g.PodNamespace, "-6", "route", "add", "default", "via", g.PodIpv6Network.Replace("::/64", "::1", StringComparison.Ordinal));
+        }
+
+        foreach (var g in guests)
+        {
+            foreach (var other in guests.Where(o => o.Index != g.Index && o.Bridge == g.Bridge))
+            {
+                Shell.Run("ip", "-n", g.Namespace, "route", "add", other.PodIpv4Network, "via", other.Ipv4);
+                Shell.Run("ip", "-n", g.Namespace, "-6", "route", "add", other.PodIpv6Network, "via", other.Ipv6);
+            }
+        }
+    }
+
 
     /// <summary>
     /// Waits until every guest routes each same-bridge peer (IPv4 and IPv6) through vmc0, for as
@@ -198,7 +239,8 @@ internal static class UpCommand
     private static int RoutedPeers(GuestState guest, IReadOnlyList<GuestState> guests)
     {
         var routed = BypassRoutes(guest.Namespace);
-        return SameBridgePeers(guest, guests).Count(p => routed.Contains(p.Ipv4) && routed.Contains(p.Ipv6));
+        return SameBridgePeers(guest, guests).Count(p => routed.Contains(p.Ipv4) && routed.Contains(p.Ipv6) &&
+            (p.Networks.Length == 0 || (routed.Contains(p.PodIpv4Network) && routed.Contains(p.PodIpv6Network))));
     }
 
     /// <summary>Destinations routed through vmc0 in a namespace, from <c>ip -j route</c>.</summary>
@@ -207,7 +249,7 @@ internal static class UpCommand
         var result = new HashSet<string>();
         foreach (string family in new[] { "-4", "-6" })
         {
-            var (exit, output, _) = Shell.Run("ip", ["-n", netns, "-j", family, "route", "show", "dev", "vmc0"], check: false);
+            var (exit, output, _) = Shell.Run("ip", ["-n", netns, "-j", family, "route", "show", "table", "all", "proto", "86", "dev", "vmc0"], check: false);
             if (exit != 0 || string.IsNullOrWhiteSpace(output))
             {
                 continue;

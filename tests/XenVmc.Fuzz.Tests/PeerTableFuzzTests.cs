@@ -43,7 +43,7 @@ public sealed partial class PeerTableFuzzTests(ITestOutputHelper output)
             string[] parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             foreach (var (address, index) in addresses.Select((a, i) => (a, i)))
             {
-                if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0)
+                if (address.Family == AddressFamily.InterNetworkV6 && address.Address.ScopeId != 0)
                 {
                     throw new InvalidOperationException($"accepted {address} with a scope id: no route can carry it");
                 }
@@ -55,8 +55,8 @@ public sealed partial class PeerTableFuzzTests(ITestOutputHelper output)
 
             }
 
-            signature.Append(Math.Min(addresses.Count(a => a.AddressFamily == AddressFamily.InterNetwork), 3)).Append('+')
-                .Append(Math.Min(addresses.Count(a => a.AddressFamily == AddressFamily.InterNetworkV6), 3)).Append(text.Contains('/') ? "/p" : "");
+            signature.Append(Math.Min(addresses.Count(a => a.Family == AddressFamily.InterNetwork), 3)).Append('+')
+                .Append(Math.Min(addresses.Count(a => a.Family == AddressFamily.InterNetworkV6), 3)).Append(text.Contains('/') ? "/p" : "");
 
             foreach (string part in parts)
             {

@@ -226,7 +226,7 @@ internal sealed partial class GuestDataPath
             return null;
         }
 
-        if (!Volatile.Read(ref _byDestination).TryGetValue(info.Destination, out var link))
+        if (Volatile.Read(ref _byDestination).Lookup(info.Destination) is not { } link)
         {
             Counters.NoPeer++;
             return null;

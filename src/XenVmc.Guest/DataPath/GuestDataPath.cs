@@ -29,11 +29,12 @@ internal sealed partial class GuestDataPath : IDisposable
     private readonly GuestLog _log;
     private readonly Lock _lock = new();
     private readonly EventFd _wake = EventFd.Create(nonBlocking: true);
-    private Dictionary<IpKey, PeerLink> _byDestination = [];
+    private PrefixTable<PeerLink> _byDestination = PrefixTable<PeerLink>.Empty;
     private PeerLink? _only;
     private int _withdrawals;
     private PeerLink[] _receivers = [];
     private HashSet<IpKey> _localAddresses = [];
+    private PrefixTable<object> _ownGrant = PrefixTable<object>.Empty;
     private Thread? _reader;
     private volatile bool _stopping;
     private int _writeErrorsLogged;
@@ -70,12 +71,7 @@ internal sealed partial class GuestDataPath : IDisposable
     {
         lock (_lock)
         {
-            var next = new Dictionary<IpKey, PeerLink>(_byDestination);
-            foreach (var address in link.Sources)
-            {
-                next[address] = link;
-            }
-
+            var next = new PrefixTable<PeerLink>(_byDestination.Entries.Where(e => e.Owner != link).Concat(link.Entry.Addresses.Select(p => (p, link))));
             Volatile.Write(ref _byDestination, next);
             Volatile.Write(ref _only, OnlyLink(next));
         }
@@ -133,15 +129,7 @@ internal sealed partial class GuestDataPath : IDisposable
     {
         lock (_lock)
         {
-            var next = new Dictionary<IpKey, PeerLink>(_byDestination);
-            foreach (var (address, owner) in _byDestination)
-            {
-                if (owner == link)
-                {
-                    next.Remove(address);
-                }
-            }
-
+            var next = new PrefixTable<PeerLink>(_byDestination.Entries.Where(e => e.Owner != link));
             Volatile.Write(ref _byDestination, next);
 
             // Counted before _only can name the remaining link: see DirectReadLink.
@@ -151,10 +139,10 @@ internal sealed partial class GuestDataPath : IDisposable
     }
 
     /// <summary>The one link every destination leads to, or null when there are none or several.</summary>
-    private static PeerLink? OnlyLink(Dictionary<IpKey, PeerLink> table)
+    private static PeerLink? OnlyLink(PrefixTable<PeerLink> table)
     {
         PeerLink? only = null;
-        foreach (var link in table.Values)
+        foreach (var link in table.Owners)
         {
             if (only is not null && only != link)
             {
@@ -170,7 +158,19 @@ internal sealed partial class GuestDataPath : IDisposable
     public void SetLocalAddresses(IEnumerable<IPAddress> addresses) =>
         Volatile.Write(ref _localAddresses, addresses.Select(IpKey.FromIPAddress).ToHashSet());
 
-    public bool IsLocalAddress(IpKey address) => Volatile.Read(ref _localAddresses).Contains(address);
+    /// <summary>The networks Dom0 grants this guest (<c>self/ip</c>): a peer may send to any address in them, ours or routed behind us.</summary>
+    public void SetOwnGrant(IEnumerable<Platform.Layout.IpPrefix> grant) =>
+        Volatile.Write(ref _ownGrant, new PrefixTable<object>(grant.Select(p => (p, (object)this))));
+
+    /// <summary>An address of ours, or inside a network granted to us (the kernel forwards beyond that).</summary>
+    public bool IsLocalAddress(IpKey address) =>
+        Volatile.Read(ref _localAddresses).Contains(address) || Volatile.Read(ref _ownGrant).Lookup(address) is not null;
+
+    /// <summary>
+    /// The peer whose network is the longest match for <paramref name="address"/> among the
+    /// published links: the only peer from which a packet with that source is admitted.
+    /// </summary>
+    public PeerLink? OwnerOf(IpKey address) => Volatile.Read(ref _byDestination).Lookup(address);
 
     /// <summary>Writes one packet made of two parts (private headers, then payload) with one writev.</summary>
     public bool WriteToTun(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)

@@ -30,9 +30,9 @@ public sealed partial class RtNetlink
         };
     }
 
-    /// <summary>Unicast routes of the main table, optionally only those of a protocol and/or output interface.</summary>
-    public IReadOnlyList<RouteSpec> ListRoutes(AddressFamily family, byte? protocol = null, int? ifIndex = null) =>
-        DumpRoutes(family, Libc.RT_TABLE_MAIN, protocol, ifIndex);
+    /// <summary>Unicast routes of a table (main unless named; null: every table), optionally only those of a protocol and/or output interface.</summary>
+    public IReadOnlyList<RouteSpec> ListRoutes(AddressFamily family, byte? protocol = null, int? ifIndex = null, uint? table = Libc.RT_TABLE_MAIN) =>
+        DumpRoutes(family, table, protocol, ifIndex);
 
     /// <summary>"ip route flush proto N" over every table, IPv4 and IPv6: removes the routes a previous run left.</summary>
     /// <returns>How many routes were deleted.</returns>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using XenVmc.Platform.Layout;
 
 namespace XenVmc.Platform.Firewall;
 
@@ -105,43 +106,74 @@ public sealed record NftItem(string Value, int PrefixLength = -1, string? RangeE
     public string Text => PrefixLength >= 0 ? $"{Value}/{PrefixLength}" : RangeEnd is not null ? $"{Value}-{RangeEnd}" : Value;
 
     /// <summary>Whether <paramref name="address"/> is this item; an item that is not an address of its family never contains it.</summary>
-    public bool Contains(IPAddress address)
+    public bool Contains(IPAddress address) => Covers(IpPrefix.Host(address));
+
+    /// <summary>Whether some address of <paramref name="network"/> is in this item.</summary>
+    public bool Overlaps(IpPrefix network)
     {
-        if (!IPAddress.TryParse(Value, out var start) || start.AddressFamily != address.AddressFamily)
-        {
-            return false;
-        }
+        var (first, last) = Bounds(network.Address.GetAddressBytes(), network.Length);
+        return TryRange(network.Family, out byte[] from, out byte[] to) && Compare(from, last) <= 0 && Compare(first, to) <= 0;
+    }
 
-        if (PrefixLength >= 0)
-        {
-            int max = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
-            return PrefixLength <= max && new IPNetwork(Mask(start, PrefixLength), PrefixLength).Contains(address);
-        }
-
-        if (RangeEnd is not null)
-        {
-            return IPAddress.TryParse(RangeEnd, out var end) && end.AddressFamily == address.AddressFamily &&
-                Compare(start, address) <= 0 && Compare(address, end) <= 0;
-        }
-
-        return start.Equals(address);
+    /// <summary>Whether every address of <paramref name="network"/> is in this item.</summary>
+    public bool Covers(IpPrefix network)
+    {
+        var (first, last) = Bounds(network.Address.GetAddressBytes(), network.Length);
+        return TryRange(network.Family, out byte[] from, out byte[] to) && Compare(from, first) <= 0 && Compare(last, to) <= 0;
     }
 
     /// <summary>Whether the interface <paramref name="name"/> is this item (nft's trailing <c>*</c> is a prefix wildcard).</summary>
     public bool MatchesName(string name) =>
         Value.EndsWith('*') ? name.StartsWith(Value[..^1], StringComparison.Ordinal) : Value == name;
 
-    private static IPAddress Mask(IPAddress address, int length)
+    /// <summary>The addresses this item stands for, first to last inclusive; false when it is not an address of <paramref name="family"/>.</summary>
+    private bool TryRange(AddressFamily family, out byte[] first, out byte[] last)
     {
-        byte[] bytes = address.GetAddressBytes();
-        for (int i = 0; i < bytes.Length; i++)
+        first = last = [];
+        if (!IPAddress.TryParse(Value, out var start) || start.AddressFamily != family)
         {
-            int keep = Math.Clamp(length - (i * 8), 0, 8);
-            bytes[i] &= (byte)(0xFF << (8 - keep));
+            return false;
         }
 
-        return new IPAddress(bytes);
+        if (PrefixLength >= 0)
+        {
+            if (PrefixLength > IpPrefix.MaxLength(family))
+            {
+                return false;
+            }
+
+            (first, last) = Bounds(start.GetAddressBytes(), PrefixLength);
+            return true;
+        }
+
+        if (RangeEnd is not null)
+        {
+            if (!IPAddress.TryParse(RangeEnd, out var end) || end.AddressFamily != family)
+            {
+                return false;
+            }
+
+            (first, last) = (start.GetAddressBytes(), end.GetAddressBytes());
+            return true;
+        }
+
+        first = last = start.GetAddressBytes();
+        return true;
     }
 
-    private static int Compare(IPAddress a, IPAddress b) => a.GetAddressBytes().AsSpan().SequenceCompareTo(b.GetAddressBytes());
+    private static (byte[] First, byte[] Last) Bounds(byte[] address, int length)
+    {
+        byte[] first = [.. address], last = [.. address];
+        for (int i = 0; i < address.Length; i++)
+        {
+            int keep = Math.Clamp(length - (i * 8), 0, 8);
+            byte mask = (byte)(0xFF << (8 - keep));
+            first[i] &= mask;
+            last[i] |= (byte)~mask;
+        }
+
+        return (first, last);
+    }
+
+    private static int Compare(byte[] a, byte[] b) => a.AsSpan().SequenceCompareTo(b);
 }

@@ -5,17 +5,23 @@ namespace XenVmc.Platform.Layout;
 
 /// <summary>
 /// One co-resident peer as Dom0 lists it for a guest: <c>peers/&lt;domid&gt;/ip</c> (space-separated
-/// addresses, the format of the vif backend's <c>ip</c> key) and <c>peers/&lt;domid&gt;/mac</c>.
+/// host addresses and CIDR prefixes, the format of the vif backend's <c>ip</c> key, which xl's
+/// <c>ip=</c> documents as "a list of IP networks") and <c>peers/&lt;domid&gt;/mac</c>. The same
+/// text is the guest's own grant at <c>self/ip</c>.
 /// </summary>
-public sealed partial record PeerTableEntry(ushort Domid, IReadOnlyList<IPAddress> Addresses, string Mac)
+public sealed partial record PeerTableEntry(ushort Domid, IReadOnlyList<IpPrefix> Addresses, string Mac)
 {
     public const int MaxAddresses = 16;
     public const int MaxValueLength = 1024;
 
     public string AddressText => string.Join(' ', Addresses.Select(a => a.ToString()));
 
-    /// <summary>Parses the <c>ip</c> value; the text may come from anywhere, so every part is checked.</summary>
-    public static bool TryParseAddresses(string? text, out IReadOnlyList<IPAddress> addresses, out string? error)
+    /// <summary>
+    /// Parses the <c>ip</c> value; the text may come from anywhere, so every part is checked. A
+    /// prefix must have its host bits zero (as <c>ip route add</c>, which Xen's vif-route runs on
+    /// each part, demands): "198.18.0.1/24" is refused, never read as another network or a host.
+    /// </summary>
+    public static bool TryParseAddresses(string? text, out IReadOnlyList<IpPrefix> addresses, out string? error)
     {
         addresses = [];
         if (string.IsNullOrWhiteSpace(text))
@@ -30,11 +36,11 @@ public sealed partial record PeerTableEntry(ushort Domid, IReadOnlyList<IPAddres
             return false;
         }
 
-        var list = new List<IPAddress>();
+        var list = new List<IpPrefix>();
         foreach (string part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
-            // xl accepts "a.b.c.d/prefix" in vif ip=; the route is to the host address either way.
-            string host = part.Split('/')[0];
+            int slash = part.IndexOf('/');
+            string host = slash < 0 ? part : part[..slash];
             bool looksRight = host.Contains(':') || DottedQuad().IsMatch(host);
             // IPAddress.TryParse also takes a zone ("fe80::1%eth0") and brackets; inet_pton and a
             // host route take neither, so only hex digits, colons and dots get that far.
@@ -53,9 +59,14 @@ public sealed partial record PeerTableEntry(ushort Domid, IReadOnlyList<IPAddres
                 return false;
             }
 
-            if (!list.Contains(address))
+            if (!TryParseLength(part, slash, address, out var prefix, out error))
             {
-                list.Add(address);
+                return false;
+            }
+
+            if (!list.Contains(prefix))
+            {
+                list.Add(prefix);
             }
 
             if (list.Count > MaxAddresses)
@@ -66,6 +77,44 @@ public sealed partial record PeerTableEntry(ushort Domid, IReadOnlyList<IPAddres
         }
 
         addresses = list;
+        error = null;
+        return true;
+    }
+
+    private static bool TryParseLength(string part, int slash, IPAddress address, out IpPrefix prefix, out string? error)
+    {
+        prefix = default;
+        int max = IpPrefix.MaxLength(address.AddressFamily);
+        int length = max;
+        if (slash >= 0)
+        {
+            string digits = part[(slash + 1)..];
+            if (digits.Length is 0 or > 3 || !digits.All(char.IsAsciiDigit) || (digits.Length > 1 && digits[0] == '0') ||
+                (length = int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture)) > max)
+            {
+                error = $"'{part}' has no prefix length from 0 to {max}";
+                return false;
+            }
+        }
+
+        if (!IpPrefix.HostBitsZero(address, length))
+        {
+            error = $"'{part}' has host bits set: write the host ({address}) or its network";
+            return false;
+        }
+
+        // A network must not reach into what no peer may own: the default route, loopback, multicast.
+        byte[] first = address.GetAddressBytes();
+        bool tooWide = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+            ? length < 8 || (first[0] == 127)
+            : length < 8 || first[0] == 0xff;
+        if (tooWide)
+        {
+            error = $"'{part}' is wider than a network Dom0 may grant (IPv4 /8 or longer, IPv6 /8 or longer, no loopback or multicast)";
+            return false;
+        }
+
+        prefix = new IpPrefix(address, length);
         error = null;
         return true;
     }

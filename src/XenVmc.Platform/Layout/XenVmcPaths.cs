@@ -38,6 +38,12 @@ public static class XenVmcPaths
 
     public static string PeerTableRoot(uint domid) => Domain(domid) + "/xenvmc";
 
+    /// <summary>
+    /// Dom0-owned, readable by the guest only: <c>self/ip</c>, the networks the guest itself is
+    /// granted (the sources its peers admit from it), in the peer entries' format.
+    /// </summary>
+    public static string SelfEntry(uint domid) => PeerTableRoot(domid) + "/self";
+
     public static string PeerEntry(uint domid, uint peer) => PeerTable(domid) + "/" + peer.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Channel nodes <paramref name="owner"/> writes for <paramref name="peer"/>, readable by that peer only.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using XenVmc.Dom0;
 using XenVmc.Platform.Firewall;
+using XenVmc.Platform.Layout;
 using XenVmc.Tests.Platform.Firewall;
 
 namespace XenVmc.Tests.Dom0;
@@ -34,6 +35,18 @@ public sealed class Dom0FilterAnalysisTests
         Assert.Equal("nft rule bridge filt forward handle 6: ip saddr @blocked counter drop", Find("nft-dom0.json", Off, new([IPAddress.Parse("198.18.0.9")], ["vif7.0"]), g4));
         Assert.Equal("nft rule bridge filt forward handle 7: iifname vif9.0 drop", Find("nft-dom0.json", Off, new([IPAddress.Parse("198.18.0.7")], ["vif9.0"]), g4));
         Assert.Equal("nft rule bridge filt sub handle 11: ip6 daddr fd00:198:18::9 udp dport { 53, 123 } drop", Find("nft-dom0.json", Off, new([IPAddress.Parse("fd00:198:18::9")], ["vif7.0"]), g4));
+    }
+
+    [Fact]
+    public void ANetworkBehindAGuest_IsJudgedWhole()
+    {
+        // nft-dom0.json drops "ip daddr 203.0.113.0/24": a grant inside it or around it is concerned, one beside it is not.
+        var g4 = new PairEnd([IPAddress.Parse("198.18.0.4")], ["vif4.0"]);
+        PairEnd Behind(string network, int length) => new([IPAddress.Parse("198.18.0.3"), new IpPrefix(IPAddress.Parse(network), length)], ["vif3.0"]);
+
+        Assert.Contains("ip daddr 203.0.113.0/24 drop", Find("nft-dom0.json", Off, g4, Behind("203.0.113.128", 25)));
+        Assert.Contains("ip daddr 203.0.113.0/24 drop", Find("nft-dom0.json", Off, g4, Behind("203.0.112.0", 23)));
+        Assert.Null(Find("nft-dom0.json", Off, g4, Behind("203.0.112.0", 24)));
     }
 
     [Fact]

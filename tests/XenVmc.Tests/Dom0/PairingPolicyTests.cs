@@ -157,7 +157,7 @@ public sealed class PairingPolicyTests
 
     private static VifBackend Vif(ushort domid, string bridge, string? ip, string? mac = null, uint devid = 0)
     {
-        IReadOnlyList<IPAddress> addresses = [];
+        IReadOnlyList<IpPrefix> addresses = [];
         if (ip is not null)
         {
             Assert.True(PeerTableEntry.TryParseAddresses(ip, out addresses, out string? error), error);

@@ -45,7 +45,7 @@ public sealed class DebianPackageTests
         Assert.True(install.Exit == 0, $"dpkg -i: {install.Out}{install.Err}");
         foreach (string file in (string[])["usr/bin/xenvmc", "usr/bin/xenvmc-guest", "usr/bin/xenvmc-dom0", "lib/systemd/system/xenvmc-guest.service",
             "lib/systemd/system/xenvmc-dom0.service", "usr/share/xenvmc/networkd/50-xenvmc-vmc0.netdev", "usr/share/xenvmc/networkd/50-xenvmc-vmc0.network",
-            "usr/share/xenvmc/networkd/networkd.conf.d/xenvmc.conf", "etc/iproute2/rt_protos.d/xenvmc.conf", "usr/lib/sysctl.d/60-xenvmc.conf", "etc/xenvmc/guest.json", "etc/xenvmc/dom0.json",
+            "usr/share/xenvmc/networkd/networkd.conf.d/xenvmc.conf", "etc/iproute2/rt_protos.d/xenvmc.conf", "etc/iproute2/rt_tables.d/xenvmc.conf", "usr/lib/sysctl.d/60-xenvmc.conf", "etc/xenvmc/guest.json", "etc/xenvmc/dom0.json",
             "usr/lib/xenvmc/libcoreclr.so"])
         {
             Assert.True(File.Exists(Path.Combine(root, file)), $"the package did not install /{file}");

@@ -15,10 +15,13 @@ public sealed class PeerTableEntryTests
         { "198.18.0.1", ["198.18.0.1"] },
         { "198.18.0.1 fd00::1", ["198.18.0.1", "fd00::1"] },
         { "  198.18.0.1    198.18.0.2  ", ["198.18.0.1", "198.18.0.2"] },
-        { "198.18.0.1/24", ["198.18.0.1"] },
-        { "fd00::1/64 198.18.0.1/32", ["fd00::1", "198.18.0.1"] },
+        { "198.18.0.0/24", ["198.18.0.0/24"] },
+        { "fd00::1/128 198.18.0.1/32", ["fd00::1", "198.18.0.1"] },
         { "198.18.0.1 198.18.0.1", ["198.18.0.1"] },
-        { "198.18.0.1 198.18.0.1/24 198.18.0.2", ["198.18.0.1", "198.18.0.2"] },
+        { "198.18.0.1 198.18.0.1/32 198.18.0.2", ["198.18.0.1", "198.18.0.2"] },
+        { "198.18.0.2 fd00:198:18::2 10.244.2.0/24 fd00:244:2::/64", ["198.18.0.2", "fd00:198:18::2", "10.244.2.0/24", "fd00:244:2::/64"] },
+        { "10.0.0.0/8 10.244.0.0/16 10.244.2.128/25", ["10.0.0.0/8", "10.244.0.0/16", "10.244.2.128/25"] },
+        { "10.244.2.0/24 10.244.2.0/25", ["10.244.2.0/24", "10.244.2.0/25"] },
         { "FD00::1 fd00:0::1 fd00::0:1", ["fd00::1"] },
         { "2001:db8::5 10.0.0.1", ["2001:db8::5", "10.0.0.1"] },
         { "1.2.3.4", ["1.2.3.4"] },
@@ -64,6 +67,22 @@ public sealed class PeerTableEntryTests
         "[fd00::1]",
         "918::98.18.0.02",       // a leading zero in an embedded IPv4 part: inet_pton refuses it
         "64:ff9b::1.2.3",
+        "198.18.0.1/24",         // host bits set: neither the host nor the network is what was meant for sure
+        "10.244.2.5/24",
+        "fd00::1/64",
+        "198.18.0.0/33",
+        "fd00::/129",
+        "198.18.0.0/024",
+        "198.18.0.0/",
+        "198.18.0.0/-1",
+        "198.18.0.0/ 24",
+        "0.0.0.0/0",             // the default route, loopback and multicast are no peer's network
+        "64.0.0.0/2",
+        "127.0.0.0/8",
+        "224.0.0.0/4",
+        "ff00::/8",
+        "fc00::/7",
+        "::/0",
     };
 
     [Theory]
@@ -73,7 +92,7 @@ public sealed class PeerTableEntryTests
         Assert.True(PeerTableEntry.TryParseAddresses(text, out var addresses, out string? error), error);
 
         Assert.Null(error);
-        Assert.Equal(expected.Select(IPAddress.Parse), addresses);
+        Assert.Equal(expected, addresses.Select(a => a.ToString()));
     }
 
     [Theory]
@@ -108,7 +127,7 @@ public sealed class PeerTableEntryTests
     {
         string sixteen = string.Join(' ', Enumerable.Range(1, PeerTableEntry.MaxAddresses).Select(i => $"198.18.0.{i}"));
         string seventeen = sixteen + " 198.18.0.17";
-        string sixteenWithRepeats = sixteen + " " + sixteen + " 198.18.0.1/24";
+        string sixteenWithRepeats = sixteen + " " + sixteen + " 198.18.0.1/32";
 
         Assert.True(PeerTableEntry.TryParseAddresses(sixteen, out var list, out _));
         Assert.Equal(PeerTableEntry.MaxAddresses, list.Count);
@@ -154,7 +173,7 @@ public sealed class PeerTableEntryTests
             Assert.Null(error);
             Assert.InRange(addresses.Count, 1, PeerTableEntry.MaxAddresses);
             Assert.Equal(addresses.Count, addresses.Distinct().Count());
-            foreach (var address in addresses)
+            foreach (var address in addresses.Select(a => a.Address))
             {
                 Assert.False(IPAddress.IsLoopback(address), text);
                 Assert.False(address.IsIPv6Multicast, text);
