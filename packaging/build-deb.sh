@@ -60,6 +60,16 @@ gzip -9n <packaging/changelog >"$root/usr/share/doc/xenvmc/changelog.gz"
 chmod 644 "$root/usr/share/doc/xenvmc/changelog.gz"
 install -m 644 packaging/lintian-overrides "$root/usr/share/lintian/overrides/xenvmc"
 
+# The manual pages come from the programs themselves (the same source as their --help).
+install -d "$root/usr/share/man/man1" "$root/usr/share/man/man5"
+for program in xenvmc xenvmc-guest xenvmc-dom0; do
+    "$lib/$program" --man 1 | gzip -9n >"$root/usr/share/man/man1/$program.1.gz"
+done
+for program in xenvmc-guest xenvmc-dom0; do
+    "$lib/$program" --man 5 | gzip -9n >"$root/usr/share/man/man5/$program.json.5.gz"
+done
+chmod 644 "$root"/usr/share/man/man?/*.gz
+
 size=$(du -sk "$root" | cut -f1)
 cat > "$root/DEBIAN/control" <<CONTROL
 Package: xenvmc

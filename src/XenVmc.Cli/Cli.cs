@@ -1,5 +1,6 @@
 using XenVmc.Guest;
 using XenVmc.Platform.Hosting;
+using XenVmc.Platform.Hosting.Manual;
 
 namespace XenVmc.Cli;
 
@@ -15,69 +16,24 @@ internal static class Cli
     public const int Degraded = 3;
     public const int SystemError = 4;
 
-    public const string Help = """
-        xenvmc — XenVMC status, peers, counters and routes (run inside the guest, or under
-        `ip netns exec` on a simulated host).
-
-        usage: xenvmc COMMAND [options]
-          status    the daemon: domain, interface, peers, connected channels, totals
-          peers     one line per peer: state, side, connected since, addresses
-          stats     counters per peer and totals; --watch for a live view with rates
-          routes    XenVMC's routes in this network namespace (ip route show proto xenvmc)
-          --help    this text; `xenvmc COMMAND --help` for one command
-          --version
-
-        common options:
-          --json            machine-readable output (snake_case keys)
-          --socket NAME     the daemon's status socket (default @xenvmc-guest)
-
-        exit codes (every command):
-          0  success
-          1  no xenvmc-guest answers on the status socket (not running, or another network namespace)
-          2  wrong command line
-          3  `status --check` only: the daemon answers but is not registered in XenStore, or a
-             peer in its table has no connected channel
-          4  a system call failed (routes: netlink)
-        """;
-
-    private static readonly Dictionary<string, string> CommandHelp = new(StringComparer.Ordinal)
-    {
-        ["status"] = """
-            usage: xenvmc status [--json] [--check] [--socket NAME]
-              The daemon: domain, platform, interface, sessions, then each peer and the totals.
-              --json prints the daemon's whole snapshot.
-              --check exits 3 when the daemon is not registered in XenStore or a peer in its
-              table has no connected channel (yet), for health checks in scripts.
-            """,
-        ["peers"] = """
-            usage: xenvmc peers [--json] [--socket NAME]
-              One line per peer in the daemon's table: domid, channel state, side (who granted the
-              pages), connected since, the addresses routed to it.
-            """,
-        ["stats"] = """
-            usage: xenvmc stats [--json] [--watch [SECONDS]] [--count N] [--socket NAME]
-              Packets, bytes and drops per peer, the totals over every link this daemon has had
-              (closed ones included), and the TUN reader's counters.
-              --watch [SECONDS]   redraw every SECONDS (default 1) with rates; Ctrl-C ends it
-              --count N           with --watch: stop after N samples (for scripts)
-              --json              one JSON object; with --watch one object per line per sample
-            """,
-        ["routes"] = """
-            usage: xenvmc routes [--json]
-              XenVMC's host routes in this network namespace: the routes with protocol 86
-              ("xenvmc" in /etc/iproute2/rt_protos.d/xenvmc.conf), IPv4 and IPv6.
-            """,
-    };
+    public static string Help => HelpText.Render(CliManual.Page);
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         try
         {
-            var cl = CommandLine.Parse(args, ["--socket", "--count"], ["--json", "--help", "--version", "--watch", "--check"]);
+            var cl = CommandLine.Parse(args, ["--socket", "--count", "--man"], ["--json", "--help", "--version", "--watch", "--check"]);
             string[] positional = [.. cl.Positional];
             if (cl.Has("--version"))
             {
                 stdout.WriteLine($"xenvmc {DaemonHost.Version}");
+                return Ok;
+            }
+
+            // Hidden: the build writes xenvmc(1) with it (packaging/build-deb.sh).
+            if (cl.Get("--man") is { } section)
+            {
+                stdout.Write(section == "1" ? ManPage.Program(CliManual.Page, DaemonHost.Version) : throw new UsageException($"--man {section}: allowed 1"));
                 return Ok;
             }
 
@@ -88,14 +44,14 @@ internal static class Cli
             }
 
             string command = positional[0];
-            if (!CommandHelp.TryGetValue(command, out string? help))
+            if (CliManual.Command(command) is not { } doc)
             {
                 throw new UsageException($"unknown command '{command}'; try xenvmc --help");
             }
 
             if (cl.Has("--help"))
             {
-                stdout.WriteLine(help);
+                stdout.WriteLine(HelpText.Render(CliManual.Page, doc));
                 return Ok;
             }
 
