@@ -47,7 +47,8 @@ install -d "$root/usr/bin" "$root/lib/systemd/system" "$root/usr/share/xenvmc/ne
 for program in xenvmc xenvmc-guest xenvmc-dom0; do
     ln -s "../lib/xenvmc/$program" "$root/usr/bin/$program"
 done
-install -m 644 systemd/xenvmc-guest.service systemd/xenvmc-dom0.service "$root/lib/systemd/system/"
+install -m 644 systemd/xenvmc-guest.service systemd/xenvmc-dom0.service systemd/xenvmc-metrics.service \
+    systemd/xenvmc-metrics.timer "$root/lib/systemd/system/"
 # Guests only: the README says how to enable them (Dom0 needs no vmc0).
 install -m 644 networkd/50-xenvmc-vmc0.netdev networkd/50-xenvmc-vmc0.network "$root/usr/share/xenvmc/networkd/"
 install -m 644 networkd/networkd.conf.d/xenvmc.conf "$root/usr/share/xenvmc/networkd/networkd.conf.d/"
@@ -59,6 +60,8 @@ install -m 644 packaging/copyright "$root/usr/share/doc/xenvmc/copyright"
 gzip -9n <packaging/changelog >"$root/usr/share/doc/xenvmc/changelog.gz"
 chmod 644 "$root/usr/share/doc/xenvmc/changelog.gz"
 install -m 644 packaging/lintian-overrides "$root/usr/share/lintian/overrides/xenvmc"
+
+install -D -m 644 packaging/completion/xenvmc "$root/usr/share/bash-completion/completions/xenvmc"
 
 # The manual pages come from the programs themselves (the same source as their --help).
 install -d "$root/usr/share/man/man1" "$root/usr/share/man/man5"
@@ -85,10 +88,11 @@ Description: shared-memory network path between co-resident Xen guests
  XenVMC moves IP traffic between two virtual machines on the same Xen host
  through shared memory instead of the netfront/netback path. xenvmc-guest runs
  in each guest (TUN vmc0 plus host routes), xenvmc-dom0 in Dom0 (who may pair),
- xenvmc shows status.
+ xenvmc shows status and metrics.
  .
  Self-contained: no .NET runtime is needed on the host.
 CONTROL
+install -m 755 packaging/maintainer/postinst packaging/maintainer/prerm packaging/maintainer/postrm "$root/DEBIAN/"
 printf '/etc/iproute2/rt_protos.d/xenvmc.conf\n/etc/xenvmc/guest.json\n/etc/xenvmc/dom0.json\n' > "$root/DEBIAN/conffiles"
 
 deb="$out/xenvmc_${version}_amd64.deb"

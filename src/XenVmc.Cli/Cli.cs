@@ -22,7 +22,7 @@ internal static class Cli
     {
         try
         {
-            var cl = CommandLine.Parse(args, ["--socket", "--count", "--man"], ["--json", "--help", "--version", "--watch", "--check"]);
+            var cl = CommandLine.Parse(args, ["--socket", "--count", "--man", "--output"], ["--json", "--help", "--version", "--watch", "--check"]);
             string[] positional = [.. cl.Positional];
             if (cl.Has("--version"))
             {
@@ -87,6 +87,11 @@ internal static class Cli
                 throw new UsageException($"--check is for status, not {command}");
             }
 
+            if (cl.Has("--output") && command != "metrics")
+            {
+                throw new UsageException($"--output is for metrics, not {command}");
+            }
+
             if (cl.Has("--count") && watch is null)
             {
                 throw new UsageException("--count goes with --watch");
@@ -101,6 +106,7 @@ internal static class Cli
                 "peers" => Commands.Peers(socket, json, stdout),
                 "stats" when watch is { } interval => Commands.Watch(socket, json, TimeSpan.FromSeconds(interval), count, stdout),
                 "stats" => Commands.Stats(socket, json, stdout),
+                "metrics" => Commands.Metrics(socket, cl.Get("--output"), stdout),
                 _ => Commands.Routes(json, stdout),
             };
         }
@@ -109,7 +115,7 @@ internal static class Cli
             stderr.WriteLine($"xenvmc: {e.Message}");
             return Usage;
         }
-        catch (Linux.LinuxException e)
+        catch (Exception e) when (e is Linux.LinuxException or OutputException)
         {
             stderr.WriteLine($"xenvmc: {e.Message}");
             return SystemError;

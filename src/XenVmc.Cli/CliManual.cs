@@ -12,7 +12,7 @@ internal static class CliManual
     public static ProgramManual Page { get; } = new()
     {
         Name = "xenvmc",
-        Summary = "XenVMC status, peers, counters and routes",
+        Summary = "XenVMC status, peers, counters, metrics and routes",
         Synopsis = "COMMAND [options]",
         Commands =
         [
@@ -28,6 +28,12 @@ internal static class CliManual
                     Json,
                     new("--watch", "[SECONDS]", null, "1", "redraw every SECONDS with rates; Ctrl-C ends it; with --json one object per line per sample"),
                     new("--count", "N", null, null, "with --watch: stop after N samples (for scripts)"),
+                    Socket,
+                ]),
+            new("metrics", "metrics [--output PATH] [--socket NAME]",
+                "The daemon's counters and state in the Prometheus text format: per peer bytes, packets, drops, violations, channel state and age, ring occupancy; the daemon's uptime and data-thread passes; totals and the TUN reader's counters. When no daemon answers it prints xenvmc_up 0 and exits 1. No network listener: the xenvmc-metrics timer writes it for node-exporter's textfile collector.",
+                [
+                    new("--output", "PATH", null, null, "write to PATH atomically (a temporary file in the same directory, then rename) instead of standard output, e.g. /var/lib/prometheus/node-exporter/xenvmc.prom"),
                     Socket,
                 ]),
             new("routes", "routes [--json]",
@@ -46,6 +52,10 @@ internal static class CliManual
             ("2", "wrong command line"),
             ("3", "status --check only: the daemon answers but is not registered in XenStore, or a peer in its table has no connected channel"),
             ("4", "a system call failed (routes: netlink)"),
+        ],
+        Files =
+        [
+            ("/lib/systemd/system/xenvmc-metrics.timer", "writes xenvmc metrics to /var/lib/prometheus/node-exporter/xenvmc.prom every 15 s once enabled (systemctl enable --now xenvmc-metrics.timer)"),
         ],
         SeeAlso = ["xenvmc-guest(1)", "xenvmc-dom0(1)", "xenvmc-guest.json(5)"],
     };

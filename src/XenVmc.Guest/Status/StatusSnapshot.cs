@@ -15,6 +15,14 @@ public sealed record StatusSnapshot(
     CounterTotals Totals,
     TunStatus Tun)
 {
+    private static readonly DateTimeOffset ProcessStart = new DateTimeOffset(System.Diagnostics.Process.GetCurrentProcess().StartTime).ToUniversalTime();
+
+    /// <summary>When the daemon's process started (for uptime).</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>Passes the data thread (TUN and rings) has made; it makes one at least every second, idle or not.</summary>
+    public long DataThreadPasses { get; init; }
+
     internal static StatusSnapshot Create(int domid, string platform, GuestDataPath dataPath, IEnumerable<PeerLink> links, PeerCounters totals, int sessions) => new(
         domid,
         dataPath.InterfaceName,
@@ -23,7 +31,11 @@ public sealed record StatusSnapshot(
         sessions,
         [.. links.OrderBy(l => l.Peer).Select(PeerStatus.From)],
         CounterTotals.From(totals),
-        TunStatus.From(dataPath.Counters));
+        TunStatus.From(dataPath.Counters))
+    {
+        StartedAt = ProcessStart,
+        DataThreadPasses = dataPath.Heartbeat,
+    };
 }
 
 /// <summary>Counters over every link this daemon has had, the closed ones included: what accounting needs after a peer left.</summary>
@@ -49,9 +61,19 @@ public sealed record PeerStatus(
     long RxDrainedAtClose,
     IReadOnlyDictionary<string, long> Violations)
 {
+    /// <summary>Bytes in the transmit ring as last seen (a sample; 0 without a channel).</summary>
+    public int TxRingUsedBytes { get; init; }
+
+    /// <summary>Bytes in the receive ring as last seen (a sample; 0 without a channel).</summary>
+    public int RxRingUsedBytes { get; init; }
+
+    /// <summary>Each ring direction's size in bytes; 0 without a channel.</summary>
+    public int RingSizeBytes { get; init; }
+
     internal static PeerStatus From(PeerLink link)
     {
         var c = link.Counters;
+        var ring = link.RingSample;
         return new PeerStatus(
             link.Peer,
             [.. link.Entry.Addresses.Select(a => a.ToString())],
@@ -66,7 +88,12 @@ public sealed record PeerStatus(
             Volatile.Read(ref c.Notifications),
             Volatile.Read(ref c.TxUnconsumedAtClose),
             Volatile.Read(ref c.RxDrainedAtClose),
-            PeerViolations.Snapshot(c.Violations));
+            PeerViolations.Snapshot(c.Violations))
+        {
+            TxRingUsedBytes = ring.Transmit,
+            RxRingUsedBytes = ring.Receive,
+            RingSizeBytes = ring.Size,
+        };
     }
 
     internal static SortedDictionary<string, long> DropsOf(PeerCounters c)
