@@ -1,5 +1,6 @@
 using XenVmc.Guest;
 using XenVmc.Platform.Hosting;
+using XenVmc.Platform.Hosting.Manual;
 
 namespace XenVmc.Cli;
 
@@ -15,71 +16,24 @@ internal static class Cli
     public const int Degraded = 3;
     public const int SystemError = 4;
 
-    public const string Help = """
-        xenvmc — XenVMC status, peers, counters and routes (run inside the guest, or under
-        `ip netns exec` on a simulated host).
-
-        usage: xenvmc COMMAND [options]
-          status    the daemon: domain, interface, peers, connected channels, totals
-          peers     one line per peer: state, side, connected since, addresses
-          stats     counters per peer and totals; --watch for a live view with rates
-          routes    XenVMC's routes and rules here (ip route show table all proto xenvmc)
-          --help    this text; `xenvmc COMMAND --help` for one command
-          --version
-
-        common options:
-          --json            machine-readable output (snake_case keys)
-          --socket NAME     the daemon's status socket (default @xenvmc-guest)
-
-        exit codes (every command):
-          0  success
-          1  no xenvmc-guest answers on the status socket (not running, or another network namespace)
-          2  wrong command line
-          3  `status --check` only: the daemon answers but is not registered in XenStore, or a
-             peer in its table has no connected channel
-          4  a system call failed (routes: netlink)
-        """;
-
-    private static readonly Dictionary<string, string> CommandHelp = new(StringComparer.Ordinal)
-    {
-        ["status"] = """
-            usage: xenvmc status [--json] [--check] [--socket NAME]
-              The daemon: domain, platform, interface, sessions, then each peer and the totals.
-              --json prints the daemon's whole snapshot.
-              --check exits 3 when the daemon is not registered in XenStore or a peer in its
-              table has no connected channel (yet), for health checks in scripts.
-            """,
-        ["peers"] = """
-            usage: xenvmc peers [--json] [--socket NAME]
-              One line per peer in the daemon's table: domid, channel state, side (who granted the
-              pages), connected since, the addresses routed to it.
-            """,
-        ["stats"] = """
-            usage: xenvmc stats [--json] [--watch [SECONDS]] [--count N] [--socket NAME]
-              Packets, bytes and drops per peer, the totals over every link this daemon has had
-              (closed ones included), and the TUN reader's counters.
-              --watch [SECONDS]   redraw every SECONDS (default 1) with rates; Ctrl-C ends it
-              --count N           with --watch: stop after N samples (for scripts)
-              --json              one JSON object; with --watch one object per line per sample
-            """,
-        ["routes"] = """
-            usage: xenvmc routes [--json]
-              XenVMC's routes in this network namespace: the routes with protocol 86
-              ("xenvmc" in /etc/iproute2/rt_protos.d/xenvmc.conf) in every table (the peer
-              routes live in table 86), IPv4 and IPv6, then the rules that lead our granted
-              sources there (the lines of ip rule show with proto xenvmc). --json lists the routes.
-            """,
-    };
+    public static string Help => HelpText.Render(CliManual.Page);
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         try
         {
-            var cl = CommandLine.Parse(args, ["--socket", "--count"], ["--json", "--help", "--version", "--watch", "--check"]);
+            var cl = CommandLine.Parse(args, ["--socket", "--count", "--man", "--output"], ["--json", "--help", "--version", "--watch", "--check"]);
             string[] positional = [.. cl.Positional];
             if (cl.Has("--version"))
             {
                 stdout.WriteLine($"xenvmc {DaemonHost.Version}");
+                return Ok;
+            }
+
+            // Hidden: the build writes xenvmc(1) with it (packaging/build-deb.sh).
+            if (cl.Get("--man") is { } section)
+            {
+                stdout.Write(section == "1" ? ManPage.Program(CliManual.Page, DaemonHost.Version) : throw new UsageException($"--man {section}: allowed 1"));
                 return Ok;
             }
 
@@ -90,14 +44,14 @@ internal static class Cli
             }
 
             string command = positional[0];
-            if (!CommandHelp.TryGetValue(command, out string? help))
+            if (CliManual.Command(command) is not { } doc)
             {
                 throw new UsageException($"unknown command '{command}'; try xenvmc --help");
             }
 
             if (cl.Has("--help"))
             {
-                stdout.WriteLine(help);
+                stdout.WriteLine(HelpText.Render(CliManual.Page, doc));
                 return Ok;
             }
 
@@ -133,6 +87,11 @@ internal static class Cli
                 throw new UsageException($"--check is for status, not {command}");
             }
 
+            if (cl.Has("--output") && command != "metrics")
+            {
+                throw new UsageException($"--output is for metrics, not {command}");
+            }
+
             if (cl.Has("--count") && watch is null)
             {
                 throw new UsageException("--count goes with --watch");
@@ -147,6 +106,7 @@ internal static class Cli
                 "peers" => Commands.Peers(socket, json, stdout),
                 "stats" when watch is { } interval => Commands.Watch(socket, json, TimeSpan.FromSeconds(interval), count, stdout),
                 "stats" => Commands.Stats(socket, json, stdout),
+                "metrics" => Commands.Metrics(socket, cl.Get("--output"), stdout),
                 _ => Commands.Routes(json, stdout),
             };
         }
@@ -155,7 +115,7 @@ internal static class Cli
             stderr.WriteLine($"xenvmc: {e.Message}");
             return Usage;
         }
-        catch (Linux.LinuxException e)
+        catch (Exception e) when (e is Linux.LinuxException or OutputException)
         {
             stderr.WriteLine($"xenvmc: {e.Message}");
             return SystemError;

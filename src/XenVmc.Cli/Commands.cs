@@ -131,6 +131,51 @@ internal static class Commands
         return Cli.Ok;
     }
 
+    /// <summary>
+    /// The Prometheus text; to <paramref name="output"/> atomically when given, so node-exporter's
+    /// textfile collector never reads half a file. A daemon that does not answer is written as
+    /// xenvmc_up 0 (and exit 1) rather than leaving the last file standing.
+    /// </summary>
+    public static int Metrics(string socket, string? output, TextWriter o)
+    {
+        string text;
+        int exit = Cli.Ok;
+        try
+        {
+            text = PrometheusText.Render(StatusClient.Fetch(socket).Snapshot);
+        }
+        catch (IOException) when (output is not null)
+        {
+            text = PrometheusText.Down();
+            exit = Cli.NotReachable;
+        }
+
+        if (output is null)
+        {
+            o.Write(text);
+            return exit;
+        }
+
+        string full = Path.GetFullPath(output);
+        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            File.WriteAllText(temporary, text);
+            File.Move(temporary, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+
+            throw new OutputException($"metrics --output {output}: {e.Message}", e);
+        }
+
+        return exit;
+    }
+
     public static int Routes(bool json, TextWriter o)
     {
         using var netlink = RtNetlink.Open();

@@ -1,34 +1,27 @@
 using XenVmc.Dom0;
 using XenVmc.Platform.Hosting;
+using XenVmc.Platform.Hosting.Manual;
 using XenVmc.XenStore;
-
-const string Help = """
-    xenvmc-dom0 — XenVMC Dom0 daemon: finds co-resident guests allowed to pair and gives each its peer table.
-
-    usage: xenvmc-dom0 [options]
-      --config PATH             configuration file (default /etc/xenvmc/dom0.json, if present)
-      --store PATH              xenstored socket (default: $XENSTORED_PATH, else /var/run/xenstored/socket,
-                                else /dev/xen/xenbus)                                     [Store]
-      --pairing MODE            same-bridge (default) or groups                           [Pairing:Mode]
-      --pid-file PATH           write our pid here                                        [PidFile]
-      --log-level LEVEL         Trace, Debug, Information, Warning, Error, Critical       [LogLevel]
-      --verbose                 the same as --log-level Debug
-      --help, --version
-
-    The pairing policy (Pairing: Mode, Groups, Deny, DenyPairs, Bridges, IgnoreFilters) lives in the
-    configuration file; see README.md. Two guests never pair where Dom0's own packet filter (nftables,
-    legacy iptables/ebtables, Open vSwitch) may concern their traffic, unless their group is listed in
-    Pairing:IgnoreFilters. Each [Key] can also be set in the environment (XENVMC_DOM0_STORE=...,
-    XENVMC_DOM0_PAIRING__MODE=groups); the command line wins over the environment, which wins over the file.
-    exit codes: 0 stopped cleanly, 1 failed while running, 2 wrong command line or configuration
-    """;
 
 try
 {
-    var cl = CommandLine.Parse(args, [.. Dom0Configuration.CommandLineKeys.Keys, "--config"], ["--verbose", "--help", "--version"]);
+    var cl = CommandLine.Parse(args, [.. Dom0Configuration.CommandLineKeys.Keys, "--config", "--man"], ["--verbose", "--help", "--version"]);
     if (cl.Has("--help"))
     {
-        Console.WriteLine(Help);
+        Console.WriteLine(HelpText.Render(Dom0Manual.Page));
+        return 0;
+    }
+
+    // Hidden: the build writes the manual pages with it (packaging/build-deb.sh).
+    if (cl.Get("--man") is { } section)
+    {
+        Console.Write(section switch
+        {
+            "1" => ManPage.Program(Dom0Manual.Page, DaemonHost.Version),
+            "5" => ManPage.Configuration(Dom0Manual.Page, DaemonHost.Version),
+            "readme" => MarkdownTable.Configuration(Dom0Manual.Page),
+            _ => throw new UsageException($"--man {section}: allowed 1 (the program), 5 (its configuration file) or readme (README.md's option table)"),
+        });
         return 0;
     }
 

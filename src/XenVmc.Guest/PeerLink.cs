@@ -55,6 +55,11 @@ internal sealed partial class PeerLink
 
     public DateTimeOffset? ConnectedSince { get; private set; }
 
+    /// <summary>Ring bytes in use (transmit, receive) and the ring's size, sampled for status; zeros without a channel.</summary>
+    public (int Transmit, int Receive, int Size) RingSample => _channel is { } c
+        ? (c.Producer.UsedBytesSample, c.Consumer.UsedBytesSample, c.Producer.Capacity)
+        : (0, 0, 0);
+
     public async Task RunAsync(CancellationToken ct)
     {
         int delay = 200;

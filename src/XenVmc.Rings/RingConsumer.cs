@@ -51,6 +51,12 @@ public sealed unsafe class RingConsumer
     /// <summary>True once the peer has broken the protocol; every later read fails.</summary>
     public bool IsPeerCorrupt => _corrupt;
 
+    /// <summary>
+    /// Bytes in the ring as this side last saw them: the last prod it read minus its released cons.
+    /// For status only, from private fields like <see cref="RingProducer.UsedBytesSample"/>.
+    /// </summary>
+    public int UsedBytesSample => (int)Math.Min(Volatile.Read(ref _prod) - Volatile.Read(ref _cons), _shared.Size);
+
     /// <summary>What the peer broke first, once <see cref="IsPeerCorrupt"/>; <see cref="RingFault.None"/> before.</summary>
     public RingFault Fault { get; private set; }
 

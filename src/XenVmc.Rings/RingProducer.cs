@@ -48,6 +48,13 @@ public sealed unsafe partial class RingProducer
     public bool IsPeerCorrupt => _corrupt;
 
     /// <summary>
+    /// Bytes in the ring as this side last saw them: its own prod minus the last cons it read. For
+    /// status only: read from private fields (never from the shared page), so any thread may ask,
+    /// even after the channel is closed; the answer is a sample, at most the ring's size.
+    /// </summary>
+    public int UsedBytesSample => (int)Math.Min(Volatile.Read(ref _prod) - Volatile.Read(ref _cons), _shared.Size);
+
+    /// <summary>
     /// Writes <paramref name="first"/> followed by <paramref name="second"/> as one record (for
     /// example a virtio-net header and the packet) and publishes it. Never blocks, never allocates.
     /// </summary>

@@ -21,6 +21,14 @@ public sealed record StatusSnapshot(
     /// <summary>Set when our own nft rules name eth0 and not the bypass interface.</summary>
     public string? FirewallWarning { get; init; }
 
+    private static readonly DateTimeOffset ProcessStart = new DateTimeOffset(System.Diagnostics.Process.GetCurrentProcess().StartTime).ToUniversalTime();
+
+    /// <summary>When the daemon's process started (for uptime).</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>Passes the data thread (TUN and rings) has made; it makes one at least every second, idle or not.</summary>
+    public long DataThreadPasses { get; init; }
+
     internal static StatusSnapshot Create(int domid, string platform, GuestDataPath dataPath, IEnumerable<PeerLink> links, PeerCounters totals, int sessions) => new(
         domid,
         dataPath.InterfaceName,
@@ -29,7 +37,11 @@ public sealed record StatusSnapshot(
         sessions,
         [.. links.OrderBy(l => l.Peer).Select(PeerStatus.From)],
         CounterTotals.From(totals),
-        TunStatus.From(dataPath.Counters));
+        TunStatus.From(dataPath.Counters))
+    {
+        StartedAt = ProcessStart,
+        DataThreadPasses = dataPath.Heartbeat,
+    };
 }
 
 /// <summary>A peer Dom0 holds on the bridge, with Dom0's reason (the filter rule).</summary>
@@ -58,9 +70,19 @@ public sealed record PeerStatus(
     long RxDrainedAtClose,
     IReadOnlyDictionary<string, long> Violations)
 {
+    /// <summary>Bytes in the transmit ring as last seen (a sample; 0 without a channel).</summary>
+    public int TxRingUsedBytes { get; init; }
+
+    /// <summary>Bytes in the receive ring as last seen (a sample; 0 without a channel).</summary>
+    public int RxRingUsedBytes { get; init; }
+
+    /// <summary>Each ring direction's size in bytes; 0 without a channel.</summary>
+    public int RingSizeBytes { get; init; }
+
     internal static PeerStatus From(PeerLink link)
     {
         var c = link.Counters;
+        var ring = link.RingSample;
         return new PeerStatus(
             link.Peer,
             [.. link.Entry.Addresses.Select(a => a.ToString())],
@@ -75,7 +97,12 @@ public sealed record PeerStatus(
             Volatile.Read(ref c.Notifications),
             Volatile.Read(ref c.TxUnconsumedAtClose),
             Volatile.Read(ref c.RxDrainedAtClose),
-            PeerViolations.Snapshot(c.Violations));
+            PeerViolations.Snapshot(c.Violations))
+        {
+            TxRingUsedBytes = ring.Transmit,
+            RxRingUsedBytes = ring.Receive,
+            RingSizeBytes = ring.Size,
+        };
     }
 
     internal static SortedDictionary<string, long> DropsOf(PeerCounters c)

@@ -34,7 +34,11 @@ public sealed class XenvmcCommandTests : IAsyncLifetime
         return new StatusSnapshot(_domid, "vmc0", "simulated", DateTimeOffset.UtcNow, 1,
             [Peer(1, "connected", tx), Peer(2, _state2, 7)],
             new CounterTotals(30, tx + 7 + 500, 40, 4000, 1, 2, drops, new Dictionary<string, long> { ["rx_record"] = 1 }),
-            new TunStatus(99, 9900, new Dictionary<string, long> { ["no_peer"] = 4 }));
+            new TunStatus(99, 9900, new Dictionary<string, long> { ["no_peer"] = 4 }))
+        {
+            StartedAt = DateTimeOffset.UtcNow.AddSeconds(-90),
+            DataThreadPasses = 4242,
+        };
     }
 
     private (int Exit, string Out, string Err) Xenvmc(params string[] args)
@@ -58,6 +62,47 @@ public sealed class XenvmcCommandTests : IAsyncLifetime
         var root = JsonDocument.Parse(json).RootElement;
         Assert.Equal(3, root.GetProperty("domid").GetInt32());
         Assert.Equal(2, root.GetProperty("peers").GetArrayLength());
+    }
+
+    [Fact]
+    public void Metrics_AreThePrometheusTextOfTheSnapshot_AndPassPromtool()
+    {
+        string promtool = Proc.Require("promtool", "prometheus");
+        var (exit, text, err) = Xenvmc("metrics", "--socket", _socket);
+        Assert.True(exit == 0, err);
+        Assert.Contains("# TYPE xenvmc_peer_transmit_bytes_total counter\n", text, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^xenvmc_peer_transmit_bytes_total\{peer=""1""\} \d{7}$", text);
+        Assert.Contains("xenvmc_peer_drops_total{peer=\"1\",reason=\"tx_ring_full\"} 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("xenvmc_peer_state{peer=\"2\",state=\"connected\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("xenvmc_violations_total{kind=\"rx_record\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("xenvmc_tun_drops_total{reason=\"no_peer\"} 4\n", text, StringComparison.Ordinal);
+        Assert.Contains("xenvmc_data_thread_passes_total 4242\n", text, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^xenvmc_uptime_seconds (8\d|9\d)(\.\d+)?$", text);
+
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.Combine("metrics.prom"), text);
+        var check = Proc.Run(promtool, ["check", "metrics"], timeoutMs: 60_000, stdinFile: dir.Combine("metrics.prom"));
+        Assert.True(check.Exit == 0 && check.Out.Length == 0 && check.Err.Length == 0, $"promtool check metrics: exit {check.Exit}\n{check.Out}{check.Err}");
+    }
+
+    [Fact]
+    public void MetricsOutput_ReplacesTheFileWhole_AndSaysDownWhenNoDaemonAnswers()
+    {
+        using var dir = new TempDirectory();
+        string file = dir.Combine("xenvmc.prom");
+        Assert.Equal(0, Xenvmc("metrics", "--socket", _socket, "--output", file).Exit);
+        Assert.Contains("xenvmc_up 1\n", File.ReadAllText(file), StringComparison.Ordinal);
+        Assert.Equal(["xenvmc.prom"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+
+        var (exit, _, _) = Xenvmc("metrics", "--socket", "@xvt-nobody-" + Guid.NewGuid().ToString("N")[..8], "--output", file);
+        Assert.Equal(1, exit);
+        Assert.Equal("xenvmc_up 0\n", File.ReadAllLines(file).Last() + "\n");
+        Assert.Equal(["xenvmc.prom"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+
+        var (bad, _, err) = Xenvmc("metrics", "--socket", _socket, "--output", dir.Combine("missing", "x.prom"));
+        Assert.Equal(4, bad);
+        Assert.Contains("metrics --output", err, StringComparison.Ordinal);
+        Assert.Equal(2, Xenvmc("status", "--output", file, "--socket", _socket).Exit);
     }
 
     [Fact]

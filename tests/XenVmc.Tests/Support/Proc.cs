@@ -5,9 +5,9 @@ namespace XenVmc.Tests.Support;
 /// <summary>Runs a program to the end and returns its exit code and output.</summary>
 internal static class Proc
 {
-    public static (int Exit, string Out, string Err) Run(string file, IEnumerable<string> args, IDictionary<string, string?>? environment = null, int timeoutMs = 120_000, bool clearEnvironment = false)
+    public static (int Exit, string Out, string Err) Run(string file, IEnumerable<string> args, IDictionary<string, string?>? environment = null, int timeoutMs = 120_000, bool clearEnvironment = false, string? stdinFile = null)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdinFile is not null, UseShellExecute = false };
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -24,6 +24,12 @@ internal static class Proc
         }
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
+        if (stdinFile is not null)
+        {
+            process.StandardInput.Write(File.ReadAllText(stdinFile));
+            process.StandardInput.Close();
+        }
+
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeoutMs))
