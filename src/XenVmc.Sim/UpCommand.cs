@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using XenVmc.Platform.Hosting;
+using XenVmc.Platform.Simulated;
 using XenVmc.XenStore;
 
 namespace XenVmc.Sim;
@@ -15,9 +16,10 @@ internal static class UpCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var cl = CommandLine.Parse(args, ["--guests", "--bridges", "--run-dir", "--wait"], ["--no-bypass"]);
+        var cl = CommandLine.Parse(args, ["--guests", "--bridges", "--run-dir", "--wait", "--grant-limit"], ["--no-bypass"]);
         var paths = new SimPaths(cl.Get("--run-dir", SimPaths.DefaultRunDirectory));
         int count = cl.GetInt("--guests", 2, 1, 200);
+        int grantLimit = cl.GetInt("--grant-limit", SimHypervisorServer.DefaultGrantLimit, 1, 1 << 20);
         string[] bridges = ParseBridges(cl.Get("--bridges"), count);
         bool bypass = !cl.Has("--no-bypass");
         int waitSeconds = cl.GetInt("--wait", 15, 0, 600);
@@ -34,7 +36,7 @@ internal static class UpCommand
         string self = Environment.ProcessPath ?? throw new IOException("cannot tell where xenvmc-sim lives");
         string bin = Path.GetDirectoryName(self)!;
 
-        Shell.StartDetached(null, paths.LogFile("host"), self, "host", "--run-dir", paths.Run);
+        Shell.StartDetached(null, paths.LogFile("host"), self, "host", "--run-dir", paths.Run, "--grant-limit", grantLimit.ToString(CultureInfo.InvariantCulture));
         await WaitForAsync(() => File.Exists(paths.StoreSocket) && File.Exists(paths.Remote.StoreSocket) && File.Exists(paths.PidFile("host")), TimeSpan.FromSeconds(10), "the simulated hosts' store sockets");
 
         BuildNetwork(guests);

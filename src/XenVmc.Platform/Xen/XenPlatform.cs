@@ -60,6 +60,24 @@ public sealed class XenPlatform : IXenPlatform
 
 internal sealed class XenGrantTable(GrantAllocDevice alloc, GrantMapDevice map) : IGrantTable
 {
+    public const string LimitPath = "/sys/module/xen_gntalloc/parameters/limit";
+
+    /// <summary>gntalloc's limit, read when asked (an administrator may change it at run time); null when unreadable.</summary>
+    public int? GrantLimit
+    {
+        get
+        {
+            try
+            {
+                return int.TryParse(File.ReadAllText(LimitPath).Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int limit) ? limit : null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+    }
+
     public IGrantedRegion Share(ushort grantee, int pages, bool writable)
     {
         var (index, refs) = alloc.Allocate(grantee, pages, writable);
