@@ -27,7 +27,10 @@ public sealed class SoakTests(ITestOutputHelper output)
     {
         int seconds = int.TryParse(Environment.GetEnvironmentVariable("XENVMC_SOAK_SECONDS"), CultureInfo.InvariantCulture, out int s) ? s : 90;
         var total = Stopwatch.StartNew();
-        using var host = SimHost.Up("--guests", Guests.ToString(CultureInfo.InvariantCulture), "--wait", "120");
+        // Guest 1 offers a channel (257 pages at 512 KiB rings) to each of the others: a grant
+        // limit that fits them all, as README's "Grant budget" sizes it.
+        int grantLimit = (Guests - 1) * 257;
+        using var host = SimHost.Up("--guests", Guests.ToString(CultureInfo.InvariantCulture), "--wait", "120", "--grant-limit", grantLimit.ToString(CultureInfo.InvariantCulture));
         output.WriteLine($"8 guests up and paired in {total.Elapsed.TotalSeconds:0} s");
         string sim = Path.Combine(SimHost.Bin, "xenvmc-sim");
         SimHost.Sim("daemon", "stop", Hostile.ToString(CultureInfo.InvariantCulture));

@@ -9,6 +9,9 @@ namespace XenVmc.Guest;
 /// </summary>
 public sealed record GuestConfiguration(GuestOptions Options, string Platform, string? Xenbus, string? Hypervisor, string? PidFile, LogLevel LogLevel, string Source)
 {
+    /// <summary><c>auto</c>, <c>bind</c> or <c>poll</c>: whether channels get an event channel (see <see cref="Platform.PolledEventPort"/>).</summary>
+    public string EventChannels { get; init; } = "auto";
+
     public const string DefaultFile = "/etc/xenvmc/guest.json";
     public const string EnvironmentPrefix = "XENVMC_GUEST_";
 
@@ -26,9 +29,10 @@ public sealed record GuestConfiguration(GuestOptions Options, string Platform, s
         ["--poll-us"] = "PollUs",
         ["--pid-file"] = "PidFile",
         ["--log-level"] = "LogLevel",
+        ["--event-channels"] = "EventChannels",
     };
 
-    public static readonly string[] Keys = ["Platform", "Xenbus", "Hypervisor", "Interface", "Mtu", "RingKiB", "StatusSocket", "PeerTimeoutMs", "PollUs", "PidFile", "LogLevel"];
+    public static readonly string[] Keys = ["Platform", "Xenbus", "Hypervisor", "Interface", "Mtu", "RingKiB", "StatusSocket", "PeerTimeoutMs", "PollUs", "PidFile", "LogLevel", "EventChannels"];
 
     /// <summary>Reads and checks the configuration; a wrong value throws <see cref="ConfigurationException"/>.</summary>
     public static GuestConfiguration Load(CommandLine cl, IReadOnlyDictionary<string, string>? environment = null, string defaultFile = DefaultFile)
@@ -80,6 +84,9 @@ public sealed record GuestConfiguration(GuestOptions Options, string Platform, s
             throw ConfigurationException.Refused("PidFile", pidFile, "an absolute path");
         }
 
-        return new GuestConfiguration(options, platform, xenbus, hypervisor, pidFile, config.GetLogLevel("LogLevel", LogLevel.Information), config.Source);
+        return new GuestConfiguration(options, platform, xenbus, hypervisor, pidFile, config.GetLogLevel("LogLevel", LogLevel.Information), config.Source)
+        {
+            EventChannels = config.GetChoice("EventChannels", "auto", "auto", "bind", "poll"),
+        };
     }
 }

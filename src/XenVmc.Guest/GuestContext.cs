@@ -21,6 +21,9 @@ internal sealed class GuestContext(ushort domid, XenStoreClient store, IXenPlatf
     /// <summary>The daemon's count of suspend/resume cycles (save/restore, migration): what stamps each channel.</summary>
     public Linux.ResumeEpoch Resume { get; } = resume;
 
+    /// <summary>What our offered channels may still grant (see <see cref="Channels.GrantBudget"/>).</summary>
+    public Channels.GrantBudget Budget { get; } = new(platform.Grants.GrantLimit);
+
     public string NextToken() => "xenvmc-" + Interlocked.Increment(ref _token).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Reads a node we may not be able to see yet: absent or unreadable is null.</summary>

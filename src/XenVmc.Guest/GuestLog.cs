@@ -45,6 +45,9 @@ internal sealed partial class GuestLog(ILogger logger)
     [LoggerMessage(Level = LogLevel.Warning, Message = "peer {Peer}: {Reason}; retrying in {Delay} ms")]
     public partial void PeerFailed(ushort peer, string reason, int delay);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "peer {Peer}: no grant budget: a channel needs {Pages} pages and {Used} of the {Limit} this domain may grant are taken (gntalloc's limit); the peer stays on the network path until a channel is released")]
+    public partial void NoGrantBudget(ushort peer, int pages, int used, int limit);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "peer {Peer}: protocol violation, disconnecting: {Reason}")]
     public partial void PeerViolation(ushort peer, string reason);
 

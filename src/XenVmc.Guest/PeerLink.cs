@@ -60,11 +60,37 @@ internal sealed partial class PeerLink
         ? (c.Producer.UsedBytesSample, c.Consumer.UsedBytesSample, c.Producer.Capacity)
         : (0, 0, 0);
 
+    /// <summary>The state of a low-side link whose channel would pass this domain's grant limit.</summary>
+    public const string NoGrantBudgetState = "no grant budget";
+
     public async Task RunAsync(CancellationToken ct)
     {
         int delay = 200;
+        int pages = GrantBudget.ChannelPages(_context.Options.RingBytes);
         while (!ct.IsCancellationRequested)
         {
+            // The low side grants the pages: it reserves them first, or waits (once logged) until
+            // a channel of ours is released.
+            if (Side == ChannelSide.Low && !_context.Budget.TryReserve(pages, out var freed))
+            {
+                if (State != NoGrantBudgetState)
+                {
+                    State = NoGrantBudgetState;
+                    _context.Log.NoGrantBudget(Peer, pages, _context.Budget.Used, _context.Budget.Limit ?? 0);
+                }
+
+                try
+                {
+                    await freed.WaitAsync(ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
             string reason = "stopped";
             try
             {
@@ -91,6 +117,10 @@ internal sealed partial class PeerLink
             finally
             {
                 await DisconnectAsync(reason).ConfigureAwait(false);
+                if (Side == ChannelSide.Low)
+                {
+                    _context.Budget.Release(pages);
+                }
             }
 
             bool quarantine = _violated;

@@ -33,7 +33,7 @@ try
     var config = GuestConfiguration.Load(cl);
     return await DaemonHost.RunAsync("xenvmc-guest", config.PidFile, config.LogLevel, async (logger, notifier, ct) =>
     {
-        using var platform = PlatformSelector.Open(config.Platform, config.Xenbus, config.Hypervisor);
+        using var platform = PlatformSelector.Open(config.Platform, config.Xenbus, config.Hypervisor, config.EventChannels);
         await GuestDaemon.RunAsync(platform, config.Options, logger, notifier.Ready, notifier.Status, ct, notifier);
     });
 }

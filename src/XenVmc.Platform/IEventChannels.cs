@@ -21,6 +21,12 @@ public interface IEventPort : IDisposable
 {
     uint LocalPort { get; }
 
+    /// <summary>
+    /// No event channel behind it (<see cref="PolledEventPort"/>): notifications are not
+    /// delivered, so whoever waits for the peer polls the shared ring instead.
+    /// </summary>
+    bool Polled => false;
+
     /// <summary>Poll-able: readable while an event is pending.</summary>
     SafeFileDescriptor WaitHandle { get; }
 

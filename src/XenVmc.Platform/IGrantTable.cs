@@ -13,6 +13,13 @@ public interface IGrantTable
 
     /// <summary>Maps pages <paramref name="granter"/> granted to us, in the order of <paramref name="refs"/>.</summary>
     ISharedRegion Map(ushort granter, ReadOnlySpan<uint> refs, bool writable);
+
+    /// <summary>
+    /// How many pages this domain may have granted at once (gntalloc's module parameter
+    /// <c>limit</c> on Linux), or null when the platform does not say. Past it, <see cref="Share"/>
+    /// fails.
+    /// </summary>
+    int? GrantLimit => null;
 }
 
 /// <summary>A mapping of shared pages. Disposing unmaps them.</summary>

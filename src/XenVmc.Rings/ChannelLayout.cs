@@ -68,6 +68,9 @@ public static class ChannelLayout
     /// <summary>Bytes of the control page the layout uses; the rest stays zero.</summary>
     public const int UsedLength = FirstLivenessOffset + (2 * LineSize);
 
+    /// <summary>Pages one channel grants (the lower domid grants them all): the control page and both rings.</summary>
+    public static int GrantedPages(int ringBytes) => 1 + (RingCount * (ringBytes / ControlPageSize));
+
     public const int RecordHeaderSize = 8;
     public const int RecordAlignment = 8;
     public const uint RecordKindPacket = 1;

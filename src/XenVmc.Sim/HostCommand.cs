@@ -17,12 +17,13 @@ internal static class HostCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var cl = CommandLine.Parse(args, ["--run-dir"], ["--verbose"]);
+        var cl = CommandLine.Parse(args, ["--run-dir", "--grant-limit"], ["--verbose"]);
+        int grantLimit = cl.GetInt("--grant-limit", SimHypervisorServer.DefaultGrantLimit, 1, 1 << 20);
         var paths = new SimPaths(cl.Get("--run-dir", SimPaths.DefaultRunDirectory));
         return await DaemonHost.RunAsync("xenvmc-sim host", paths.PidFile("host"), cl.Has("--verbose") ? LogLevel.Debug : LogLevel.Information, async (logger, ready, status, ct) =>
         {
-            var local = RunMachineAsync(paths, SimPaths.SharedMemoryDirectory, "local", logger, status, ct);
-            var remote = RunMachineAsync(paths.Remote, SimPaths.RemoteSharedMemoryDirectory, "remote", logger, null, ct);
+            var local = RunMachineAsync(paths, SimPaths.SharedMemoryDirectory, "local", grantLimit, logger, status, ct);
+            var remote = RunMachineAsync(paths.Remote, SimPaths.RemoteSharedMemoryDirectory, "remote", grantLimit, logger, null, ct);
             await UpCommand.WaitForAsync(() => File.Exists(paths.StoreSocket) && File.Exists(paths.Remote.StoreSocket) || local.IsCompleted || remote.IsCompleted, TimeSpan.FromSeconds(10), "the stores to listen");
             ready($"store at {paths.StoreSocket}, hypervisor at {paths.HypervisorDirectory}; remote host under {paths.Remote.Run}");
             await await Task.WhenAny(local, remote);
@@ -30,13 +31,13 @@ internal static class HostCommand
     }
 
     /// <summary>One simulated machine: its store, its hypervisor, and the loop that keeps the two in step.</summary>
-    private static async Task RunMachineAsync(SimPaths paths, string sharedMemory, string name, ILogger logger, Action<string>? status, CancellationToken ct)
+    private static async Task RunMachineAsync(SimPaths paths, string sharedMemory, string name, int grantLimit, ILogger logger, Action<string>? status, CancellationToken ct)
     {
         Directory.CreateDirectory(paths.StoreDirectory);
         await using var store = await StoreServer.StartAsync(
             new StoreOptions { SocketPath = paths.StoreSocket, DomainSocketDirectory = Path.GetDirectoryName(paths.DomainStoreSocket(0))! },
             logger);
-        await using var hypervisor = new SimHypervisorServer(paths.HypervisorDirectory, sharedMemory, logger);
+        await using var hypervisor = new SimHypervisorServer(paths.HypervisorDirectory, sharedMemory, logger) { GrantLimit = grantLimit };
         await using var client = XenStoreClient.ConnectSocket(paths.StoreSocket);
         await using var introduce = await client.WatchAsync("@introduceDomain", "host-introduce", ct);
         await using var release = await client.WatchAsync("@releaseDomain", "host-release", ct);

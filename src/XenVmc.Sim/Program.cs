@@ -5,7 +5,7 @@ const string Help = """
     xenvmc-sim — a simulated Xen host on one Linux machine (network namespaces as guests).
 
     usage: xenvmc-sim <command> [options]
-      up [--guests N] [--no-bypass] [--bridges B1,B2,…] [--wait S]
+      up [--guests N] [--no-bypass] [--bridges B1,B2,…] [--wait S] [--grant-limit PAGES]
                       build the host: xvmc-dom0 with the bridges, guests xvmc-g1..gN, the store,
                       the hypervisor, and (unless --no-bypass) xenvmc-dom0 and xenvmc-guest; waits
                       until every guest routes its peers via vmc0, failing only when no new route

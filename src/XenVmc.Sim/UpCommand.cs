@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using XenVmc.Platform.Hosting;
+using XenVmc.Guest;
+using XenVmc.Platform.Simulated;
+using XenVmc.Rings;
 using XenVmc.XenStore;
 
 namespace XenVmc.Sim;
@@ -15,9 +18,10 @@ internal static class UpCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var cl = CommandLine.Parse(args, ["--guests", "--bridges", "--run-dir", "--wait"], ["--no-bypass", "--pods", "--pods-ungranted"]);
+        var cl = CommandLine.Parse(args, ["--guests", "--bridges", "--run-dir", "--wait", "--grant-limit"], ["--no-bypass", "--pods", "--pods-ungranted"]);
         var paths = new SimPaths(cl.Get("--run-dir", SimPaths.DefaultRunDirectory));
         int count = cl.GetInt("--guests", 2, 1, 200);
+        int grantLimit = cl.GetInt("--grant-limit", SimHypervisorServer.DefaultGrantLimit, 1, 1 << 20);
         string[] bridges = ParseBridges(cl.Get("--bridges"), count);
         bool bypass = !cl.Has("--no-bypass");
         Prerequisites.Require("up", Prerequisites.Host);
@@ -36,7 +40,7 @@ internal static class UpCommand
         string self = Environment.ProcessPath ?? throw new IOException("cannot tell where xenvmc-sim lives");
         string bin = Path.GetDirectoryName(self)!;
 
-        Shell.StartDetached(null, paths.LogFile("host"), self, "host", "--run-dir", paths.Run);
+        Shell.StartDetached(null, paths.LogFile("host"), self, "host", "--run-dir", paths.Run, "--grant-limit", grantLimit.ToString(CultureInfo.InvariantCulture));
         await WaitForAsync(() => File.Exists(paths.StoreSocket) && File.Exists(paths.Remote.StoreSocket) && File.Exists(paths.PidFile("host")), TimeSpan.FromSeconds(10), "the simulated hosts' store sockets");
 
         BuildNetwork(guests);
@@ -73,7 +77,7 @@ internal static class UpCommand
                 StartGuestDaemon(paths, bin, guest);
             }
 
-            await WaitForPairingAsync(guests, TimeSpan.FromSeconds(waitSeconds));
+            await WaitForPairingAsync(guests, TimeSpan.FromSeconds(waitSeconds), grantLimit);
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"simulated host up: {count} guests, {(bypass ? "XenVMC bypass on" : "bridge path only (--no-bypass)")}; store at {paths.StoreSocket}"));
@@ -169,11 +173,14 @@ internal static class UpCommand
 
 
     /// <summary>
-    /// Waits until every guest routes each same-bridge peer (IPv4 and IPv6) through vmc0, for as
-    /// long as pairing makes progress: it fails only when no guest has gained a peer route for
-    /// <paramref name="stall"/>. Pairing n guests takes time in n², so no fixed deadline fits every n.
+    /// Waits until every guest routes each same-bridge peer (IPv4 and IPv6) through vmc0 that the
+    /// grant limit lets it pair with, for as long as pairing makes progress: it fails only when no
+    /// guest has gained a peer route for <paramref name="stall"/>. Pairing n guests takes time in
+    /// n², so no fixed deadline fits every n. The lower domid of a pair grants the channel's pages,
+    /// so a guest offers channels to at most <c>grantLimit / pages per channel</c> of its
+    /// higher-domid peers; the rest stay on eth0 ("no grant budget"), as they would on Xen.
     /// </summary>
-    public static async Task WaitForPairingAsync(IReadOnlyList<GuestState> guests, TimeSpan stall)
+    public static async Task WaitForPairingAsync(IReadOnlyList<GuestState> guests, TimeSpan stall, int grantLimit)
     {
         if (stall <= TimeSpan.Zero)
         {
@@ -182,12 +189,15 @@ internal static class UpCommand
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var routed = guests.ToDictionary(g => g.Domid, _ => 0);
-        int total = guests.Sum(g => SameBridgePeers(g, guests).Count);
+        int affordable = grantLimit / ChannelLayout.GrantedPages(new GuestOptions().RingBytes);
+        int allPairs = guests.Sum(g => SameBridgePeers(g, guests).Count(p => p.Domid > g.Domid));
+        int channels = guests.Sum(g => Math.Min(SameBridgePeers(g, guests).Count(p => p.Domid > g.Domid), affordable));
+        int total = 2 * channels;
         int done = 0;
         var lastProgress = clock.Elapsed;
         var lastReport = clock.Elapsed;
         var pending = guests.Where(g => SameBridgePeers(g, guests).Count > 0).ToList();
-        while (pending.Count > 0)
+        while (pending.Count > 0 && done < total)
         {
             foreach (var guest in pending.ToList())
             {
@@ -205,7 +215,7 @@ internal static class UpCommand
                 }
             }
 
-            if (pending.Count == 0)
+            if (pending.Count == 0 || done >= total)
             {
                 break;
             }
@@ -228,7 +238,13 @@ internal static class UpCommand
 
         if (total > 0)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"paired: all {total / 2} channels ({total} guest-to-peer routes) in {clock.Elapsed.TotalSeconds:0.0} s"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"paired: all {channels} channels ({total} guest-to-peer routes) in {clock.Elapsed.TotalSeconds:0.0} s"));
+        }
+
+        if (allPairs > channels)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{allPairs - channels} pairs stay on eth0 with \"no grant budget\": a guest grants {affordable} channels at --grant-limit {grantLimit}; give --grant-limit {(guests.Count - 1) * ChannelLayout.GrantedPages(new GuestOptions().RingBytes)} to pair them all"));
         }
     }
 

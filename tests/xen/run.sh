@@ -100,6 +100,25 @@ QTIME=$((SECONDS - QSTART))
 stop_qemu
 trap - INT TERM
 
+# Kernel trouble on a console fails the run, naming its first line: each guest's console
+# (console/guest-<name>.log) and dom0's kernel (the serial log without Xen's own "(XEN)" lines).
+CONSOLE_BAD='(^|[^A-Za-z])(BUG|Oops)([^A-Za-z]|$)|WARNING:|segfault|general protection|Kernel panic'
+console_check() { # NAME FILE
+    local first n
+    first=$(grep -a -m1 -E "$CONSOLE_BAD" "$2" 2>/dev/null | tr -d '\r' | cut -c1-200)
+    n=$(grep -a -c -E "$CONSOLE_BAD" "$2" 2>/dev/null)
+    if [ -n "$first" ]; then echo "FAIL console-clean-$1 $n bad lines in $(basename "$2"), the first: $first"
+    else echo "PASS console-clean-$1 no BUG, Oops, WARNING:, segfault, general protection or panic in $(basename "$2")"; fi
+}
+if [ -s "$OUT/checks" ]; then
+    for g in "$OUT"/console/guest-*.log; do
+        [ -f "$g" ] || continue
+        n=$(basename "$g" .log); console_check "${n#guest-}" "$g" >> "$OUT/checks"
+    done
+    grep -a -v '^(XEN)' "$SERIAL" > "$OUT/dom0-console.log" 2>/dev/null
+    console_check dom0 "$OUT/dom0-console.log" >> "$OUT/checks"
+fi
+
 fig() { sed -n "s/^$1=//p" "$OUT/figures" 2>/dev/null | tail -1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo

@@ -63,7 +63,7 @@ internal static class ChannelAccept
         string? port = await context.TryReadAsync(dir + "/" + ChannelNodes.EventChannel, ct).ConfigureAwait(false);
         int maxPages = GuestOptions.MaxRingBytes / 4096;
         if (!TryParseU32(controlRef, out uint control) || !TryParseRefs(ring0, maxPages, out var refs0) ||
-            !TryParseRefs(ring1, maxPages, out var refs1) || !TryParseU32(port, out uint evtchn) || evtchn == 0)
+            !TryParseRefs(ring1, maxPages, out var refs1) || !TryParseU32(port, out uint evtchn))
         {
             string text = $"control-ref={Shorten(controlRef)} ring0-refs={Shorten(ring0)} ring1-refs={Shorten(ring1)} event-channel={Shorten(port)}";
             return (null, text);
@@ -95,7 +95,8 @@ internal static class ChannelAccept
             resources.Add(lowToHigh);
             var highToLow = context.Platform.Grants.Map(peer, offer.Ring1Refs, writable: true);
             resources.Add(highToLow);
-            var port = context.Platform.Events.BindInterdomain(peer, offer.Port);
+            // Port 0: the peer binds no event channel and polls (PolledEventPort), and so do we.
+            var port = offer.Port == 0 ? PolledEventChannels.Instance.BindInterdomain(peer, 0) : context.Platform.Events.BindInterdomain(peer, offer.Port);
             resources.Add(port);
             var channel = new Channel(peer, ChannelSide.High, epoch, view, control, highToLow, lowToHigh, port);
             control.ClearOnUnmap(ChannelLayout.LiveOffset(ChannelSide.High));

@@ -61,6 +61,7 @@ internal sealed partial class GuestDataPath
         short[] revents = [];
         long spinTicks = PollMicroseconds * System.Diagnostics.Stopwatch.Frequency / 1_000_000;
         long lastWork = 0;
+        bool anyPolled = false;
         while (!_stopping)
         {
             // Interlocked: StopReceiving relies on the set read below coming after this store.
@@ -71,11 +72,12 @@ internal sealed partial class GuestDataPath
                 // Only when a peer connects or leaves: the descriptors to poll, TUN and wake first.
                 polled = links;
                 ports = [.. links.Select(l => l.ReceivePort)];
+                anyPolled = ports.Any(p => p is { Polled: true });
                 entries = new PollEntry[2 + links.Length];
                 entries[1] = new PollEntry(_wake.Handle, Poll.POLLIN);
                 for (int i = 0; i < ports.Length; i++)
                 {
-                    entries[2 + i] = ports[i] is { } port ? new PollEntry(port.WaitHandle, Poll.POLLIN) : new PollEntry(_wake.Handle, 0);
+                    entries[2 + i] = ports[i] is { Polled: false } port ? new PollEntry(port.WaitHandle, Poll.POLLIN) : new PollEntry(_wake.Handle, 0);
                 }
 
                 revents = new short[entries.Length];
@@ -91,7 +93,7 @@ internal sealed partial class GuestDataPath
             }
             else
             {
-                Sleep(links, ports, entries, revents);
+                Sleep(links, ports, entries, revents, anyPolled ? PolledWakeMs : ReaderIdleWakeMs);
             }
         }
     }
@@ -236,7 +238,14 @@ internal sealed partial class GuestDataPath
     }
 
     /// <summary>Nothing to do: arm every ring's wakeup, then poll until a peer, the TUN or the control path wakes us.</summary>
-    private void Sleep(PeerLink[] links, IEventPort?[] ports, PollEntry[] entries, short[] revents)
+    /// <summary>
+    /// How long the thread sleeps while a receiving channel has no event channel
+    /// (<see cref="IEventPort.Polled"/>): the delay a packet from such a peer may wait when it
+    /// finds the thread asleep, and the cost of an idle thread, one pass per interval.
+    /// </summary>
+    internal const int PolledWakeMs = 1;
+
+    private void Sleep(PeerLink[] links, IEventPort?[] ports, PollEntry[] entries, short[] revents, int idleTimeout)
     {
         foreach (var link in links)
         {
@@ -246,7 +255,7 @@ internal sealed partial class GuestDataPath
             }
         }
 
-        int timeout = ReaderIdleWakeMs;
+        int timeout = idleTimeout;
         short tunEvents = Poll.POLLIN;
         if (_pending is { } waiting)
         {
@@ -256,7 +265,7 @@ internal sealed partial class GuestDataPath
             }
 
             // The TUN stays unread while a packet waits for space; only the rings and the clock wake us.
-            timeout = (int)Math.Clamp(_pendingDeadline - Environment.TickCount64, 0, SpaceWaitMs);
+            timeout = (int)Math.Clamp(_pendingDeadline - Environment.TickCount64, 0, Math.Min(SpaceWaitMs, idleTimeout));
             tunEvents = 0;
         }
 

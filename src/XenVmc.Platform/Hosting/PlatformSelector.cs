@@ -9,7 +9,12 @@ public static class PlatformSelector
 {
     public const string Usage = "--platform xen|sim  (sim needs --xenbus PATH and --hypervisor PATH)";
 
-    public static IXenPlatform Open(string platform, string? xenbus, string? hypervisor)
+    /// <param name="eventChannels">
+    /// <c>bind</c>, <c>poll</c> or <c>auto</c>: on Xen auto polls (see <see cref="PolledEventPort"/>
+    /// for why a Linux guest that may be saved or migrated must not bind ports); the simulated
+    /// host binds, its hypervisor has no such trap.
+    /// </param>
+    public static IXenPlatform Open(string platform, string? xenbus, string? hypervisor, string eventChannels = "auto")
     {
         switch (platform)
         {
@@ -19,12 +24,12 @@ public static class PlatformSelector
                     throw new UsageException("--platform sim needs --xenbus PATH (the domain's store socket) and --hypervisor PATH (its hypervisor socket)");
                 }
 
-                return new SimPlatform(xenbus, hypervisor);
+                return new SimPlatform(xenbus, hypervisor) { PollEvents = eventChannels == "poll" };
             case "xen":
             case "auto" when Directory.Exists("/dev/xen"):
                 try
                 {
-                    return new XenPlatform();
+                    return new XenPlatform(bindEventChannels: eventChannels == "bind");
                 }
                 catch (LinuxException e)
                 {

@@ -52,6 +52,9 @@ internal static class SimHypercall
 
         /// <summary>domain = granter, refs[0]: we unmapped that page; its notification fires now.</summary>
         Unmapped = 8,
+
+        /// <summary>Reply: port = how many pages a domain may have granted at once (gntalloc's <c>limit</c>).</summary>
+        GrantLimit = 9,
     }
 
     public static int WriteRequest(Span<byte> buffer, Op op, uint domain, uint arg, uint flags, ReadOnlySpan<uint> refs)

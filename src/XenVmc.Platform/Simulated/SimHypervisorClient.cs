@@ -84,6 +84,9 @@ public sealed class SimHypervisorClient : IGrantTable, IEventChannels, IDisposab
         return new SimEventPort(this, reply.Port, EventFd.FromHandle(reply.Fds[0]), EventFd.FromHandle(reply.Fds[1]));
     }
 
+    /// <summary>How many pages this domain may have granted at once.</summary>
+    public int? GrantLimit => (int)Call(SimHypercall.Op.GrantLimit, 0, 0, 0, [], expectedFds: 0, "ask for the grant limit").Port;
+
     internal void Unbind(uint port) => TryCall(SimHypercall.Op.EventUnbind, 0, port, []);
 
     internal void ReleaseGrant(uint firstRef) => TryCall(SimHypercall.Op.GrantRelease, 0, 0, [firstRef]);

@@ -14,6 +14,14 @@ public sealed partial class SimHypervisorServer
         Span<uint> refs = stackalloc uint[(int)pages];
         lock (_lock)
         {
+            int granted = _grantedPages.GetValueOrDefault(caller.Domid);
+            if (granted + (int)pages > GrantLimit)
+            {
+                LogHypercallFailed(caller.Domid, SimHypercall.Op.GrantAlloc, $"{pages} more pages would pass the grant limit ({granted} of {GrantLimit} granted)");
+                return SimHypercall.WriteReply(reply, Errno.ENOSPC, 0, 0, []);
+            }
+
+            _grantedPages[caller.Domid] = granted + (int)pages;
             uint first = _nextRef.GetValueOrDefault(caller.Domid, FirstGrantRef);
             _nextRef[caller.Domid] = first + pages;
             string path = Path.Combine(SharedMemoryDirectory, $"d{caller.Domid}-g{first}");
@@ -92,6 +100,7 @@ public sealed partial class SimHypervisorServer
     /// <summary>Ends a grant: nobody can map it any more; existing mappings stay valid, as in Xen.</summary>
     private void EndGrant(Allocation allocation)
     {
+        _grantedPages[allocation.Owner.Domid] -= allocation.Pages;
         for (uint i = 0; i < allocation.Pages; i++)
         {
             _grants.Remove((allocation.Owner.Domid, allocation.FirstRef + i));

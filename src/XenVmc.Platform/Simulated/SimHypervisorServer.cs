@@ -27,6 +27,7 @@ public sealed partial class SimHypervisorServer : IAsyncDisposable
     private readonly Dictionary<ushort, DomainListener> _domains = [];
     private readonly Dictionary<(ushort Granter, uint Ref), Allocation> _grants = [];
     private readonly Dictionary<ushort, uint> _nextRef = [];
+    private readonly Dictionary<ushort, int> _grantedPages = [];
     private readonly Dictionary<(ushort Domain, uint Port), Endpoint> _ports = [];
     private readonly Dictionary<ushort, uint> _nextPort = [];
     private readonly ILogger _logger;
@@ -42,6 +43,12 @@ public sealed partial class SimHypervisorServer : IAsyncDisposable
     }
 
     public string SocketDirectory { get; }
+
+    /// <summary>Pages one domain may have granted at once; past it a grant fails with ENOSPC, as gntalloc's module parameter <c>limit</c> does on Linux.</summary>
+    public int GrantLimit { get; init; } = DefaultGrantLimit;
+
+    /// <summary>Linux's default for <c>xen_gntalloc.limit</c>.</summary>
+    public const int DefaultGrantLimit = 1024;
 
     public string SharedMemoryDirectory { get; }
 
@@ -205,6 +212,7 @@ public sealed partial class SimHypervisorServer : IAsyncDisposable
                 SimHypercall.Op.EventUnbind => Unbind(caller, arg, reply),
                 SimHypercall.Op.UnmapNotify => SetUnmapNotify(caller, target, arg, refs, reply),
                 SimHypercall.Op.Unmapped => Unmapped(caller, target, refs, reply),
+                SimHypercall.Op.GrantLimit => SimHypercall.WriteReply(reply, 0, (uint)GrantLimit, 0, []),
                 _ => SimHypercall.WriteReply(reply, Errno.ENOSYS, 0, 0, []),
             };
         }

@@ -23,7 +23,10 @@ public sealed class SimPlatform : IXenPlatform
 
     public IGrantTable Grants => _hypervisor;
 
-    public IEventChannels Events => _hypervisor;
+    /// <summary>Channels get no event channel and are polled, as on a Xen guest that may be saved or migrated.</summary>
+    public bool PollEvents { get; init; }
+
+    public IEventChannels Events => PollEvents ? PolledEventChannels.Instance : _hypervisor;
 
     public XenStoreClient OpenStore() => XenStoreClient.ConnectSocket(_xenbusPath);
 

@@ -21,8 +21,14 @@ public sealed class XenPlatform : IXenPlatform
     private readonly GrantMapDevice _map;
     private readonly XenGrantTable _grants;
 
-    public XenPlatform()
+    /// <param name="bindEventChannels">
+    /// Bind interdomain event channels through <c>/dev/xen/evtchn</c>; false: channels have none and
+    /// are polled (<see cref="PolledEventPort"/>), which is what a guest that may be saved,
+    /// restored or migrated needs.
+    /// </param>
+    public XenPlatform(bool bindEventChannels = false)
     {
+        Events = new XenEventChannels(bindEventChannels);
         _alloc = GrantAllocDevice.Open();
         try
         {
@@ -41,7 +47,7 @@ public sealed class XenPlatform : IXenPlatform
 
     public IGrantTable Grants => _grants;
 
-    public IEventChannels Events { get; } = new XenEventChannels();
+    public IEventChannels Events { get; }
 
     public XenStoreClient OpenStore() => XenStoreClient.OpenDefault();
 
@@ -54,6 +60,24 @@ public sealed class XenPlatform : IXenPlatform
 
 internal sealed class XenGrantTable(GrantAllocDevice alloc, GrantMapDevice map) : IGrantTable
 {
+    public const string LimitPath = "/sys/module/xen_gntalloc/parameters/limit";
+
+    /// <summary>gntalloc's limit, read when asked (an administrator may change it at run time); null when unreadable.</summary>
+    public int? GrantLimit
+    {
+        get
+        {
+            try
+            {
+                return int.TryParse(File.ReadAllText(LimitPath).Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int limit) ? limit : null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+    }
+
     public IGrantedRegion Share(ushort grantee, int pages, bool writable)
     {
         var (index, refs) = alloc.Allocate(grantee, pages, writable);
@@ -178,12 +202,14 @@ internal sealed class XenGrantTable(GrantAllocDevice alloc, GrantMapDevice map) 
     }
 }
 
-internal sealed class XenEventChannels : IEventChannels
+internal sealed class XenEventChannels(bool bind) : IEventChannels
 {
     // One evtchn descriptor per port, so that each port has a descriptor of its own to poll.
-    public IEventPort BindUnbound(ushort remoteDomain) => Bind(device => device.BindUnbound(remoteDomain));
+    public IEventPort BindUnbound(ushort remoteDomain) => bind ? Bind(device => device.BindUnbound(remoteDomain)) : PolledEventChannels.Instance.BindUnbound(remoteDomain);
 
-    public IEventPort BindInterdomain(ushort remoteDomain, uint remotePort) => Bind(device => device.BindInterdomain(remoteDomain, remotePort));
+    /// <summary>Without binding we poll, and the peer's notifications go to a port nobody bound, which Xen drops.</summary>
+    public IEventPort BindInterdomain(ushort remoteDomain, uint remotePort) =>
+        bind ? Bind(device => device.BindInterdomain(remoteDomain, remotePort)) : PolledEventChannels.Instance.BindInterdomain(remoteDomain, remotePort);
 
     private static XenEventPort Bind(Func<EventChannelDevice, uint> bind)
     {

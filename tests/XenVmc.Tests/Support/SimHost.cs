@@ -102,9 +102,9 @@ internal sealed class SimHost : IAsyncDisposable
     public SimHypervisorClient HypervisorClient(ushort domid) => Own(SimHypervisorClient.Connect(HypervisorSocket(domid)));
 
     /// <summary>A guest daemon's context for <paramref name="domid"/> on the simulated platform, default options (and the real resume clock unless given one).</summary>
-    public GuestContext Guest(ushort domid, Linux.ResumeEpoch? resume = null)
+    public GuestContext Guest(ushort domid, Linux.ResumeEpoch? resume = null, bool pollEvents = false)
     {
-        var platform = Platform(domid);
+        var platform = Own(new SimPlatform(StoreSocket(domid), HypervisorSocket(domid)) { PollEvents = pollEvents });
         var store = Own(platform.OpenStore());
         return new GuestContext(domid, store, platform, new GuestOptions(), new GuestLog(Logger), resume ?? new Linux.ResumeEpoch());
     }

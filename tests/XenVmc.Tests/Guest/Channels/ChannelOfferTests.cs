@@ -38,6 +38,27 @@ public sealed class ChannelOfferTests() : SimHostTests(TimeSpan.FromSeconds(30),
     }
 
     [Fact]
+    public async Task AnOfferWithoutEventChannel_PublishesPortZero_AndBothSidesPoll()
+    {
+        // The low side polls (as on Xen); the high side could bind, but port 0 means there is nothing to bind to.
+        var offering = ChannelOffer.OfferAsync(Host.Guest(1, pollEvents: true), 2, Ct);
+        var accepting = ChannelAccept.AcceptAsync(Host.Guest(2), 1, Ct);
+        await Task.WhenAll(offering, accepting).WaitAsync(TimeSpan.FromSeconds(10));
+        var low = Host.Own(await offering);
+        var high = Host.Own(await accepting);
+
+        Assert.Equal("0", await Host.Dom0.ReadStringAsync($"{XenVmcPaths.Channel(1, 2)}/{ChannelNodes.EventChannel}", default, Ct));
+        Assert.True(low.Port.Polled && high.Port.Polled);
+        Assert.False(high.Port.Wait(0));
+
+        // Records cross without any notification.
+        Assert.Equal(RingWriteStatus.Written, low.Producer.TryWrite([1, 2], [3]));
+        Assert.Equal(RingReadStatus.Record, high.Consumer.TryRead(out var record));
+        Assert.Equal([1, 2, 3], record.Payload.ToArray());
+        high.Consumer.Release();
+    }
+
+    [Fact]
     public async Task OfferNodes_AreReadableByThePeerOnly_AndTheAnswerToo()
     {
         var (low, _) = await ConnectAsync();

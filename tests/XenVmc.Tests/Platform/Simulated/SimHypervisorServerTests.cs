@@ -48,6 +48,23 @@ public sealed class SimHypervisorServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Grants_PastTheDomainsLimit_FailWithEnospc_UntilPagesAreReleased()
+    {
+        var d1 = Connect(1);
+        Assert.Equal(SimHypervisorServer.DefaultGrantLimit, d1.GrantLimit);
+        var first = d1.Share(grantee: 2, pages: 1000, writable: true);
+        Own(d1.Share(grantee: 3, pages: 24, writable: true));
+
+        // The limit is per granting domain: domain 2 may still grant.
+        Own(Connect(2).Share(grantee: 1, pages: 1, writable: true));
+        var refused = Assert.Throws<LinuxException>(() => d1.Share(grantee: 2, pages: 1, writable: true));
+        Assert.Equal(28, refused.Errno); // ENOSPC, as gntalloc answers past its limit
+
+        first.Dispose();
+        Own(d1.Share(grantee: 2, pages: 1000, writable: true));
+    }
+
+    [Fact]
     public void Grant_MappedByTheGrantee_SharesBytesBothWays()
     {
         var d1 = Connect(1);
