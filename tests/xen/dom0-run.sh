@@ -185,12 +185,13 @@ step "start xenvmc-guest in both guests"
 t0=$SECONDS
 gx $A 60 "vmc-start $GUEST_ARGS"; gx $B 60 "vmc-start $GUEST_ARGS"
 # The guests' sh is busybox, which runs its own `ip` applet whatever PATH says; that applet ignores
-# `proto 86`, so the checks look for the host route to the peer through vmc0 itself.
-paired() { gx $1 30 "ip route show" | grep -q "^$2 dev vmc0"; }
+# `proto 86`, and the peer routes live in table 86 behind our rules, so the checks ask the kernel
+# which way the peer goes (`ip route get`, the lookup an unbound socket makes).
+paired() { gx $1 30 "ip route get $2" | grep -q "dev vmc0"; }
 # unrouted DOMID PEER-IP: true once the guest answers and has no route to the peer through vmc0
 unrouted() {
     local r rr
-    r=$(gx $1 30 "ip route show | grep '^$2 dev vmc0'"); rr=$?
+    r=$(gx $1 30 "ip route get $2 | grep 'dev vmc0'"); rr=$?
     log "dom$1 route to $2 via vmc0 ($((SECONDS - t0)) s into the step): ${r:-none} (rc $rr)"
     [ $rr = 1 ] && [ -z "$r" ]
 }
