@@ -51,10 +51,12 @@ public sealed class PrefixTests(ITestOutputHelper output)
             Assert.Equal("connected", Assert.Single(status.GetProperty("peers").EnumerateArray()).GetProperty("state").GetString());
         }
 
-        // 40 requests of 84 bytes left g2 through the path the grant decides.
+        // 40 requests of 84 bytes left g2 through the path the grant decides. vmc0 also carries the
+        // kernel's own link-local IPv6 housekeeping (an MLDv2 report is 76 bytes), which is not the
+        // pod's traffic: ungranted, vmc0 must stay far below the pings' 3360 bytes and eth0 carry them.
         ulong vmc0 = SimHost.Bytes(G2, "vmc0").Tx - g2Vmc0.Tx, eth0 = SimHost.Bytes(G2, "eth0").Tx - g2Eth0.Tx;
         output.WriteLine($"g2 tx during the pings: vmc0 {vmc0} bytes, eth0 {eth0} bytes");
-        Assert.True(granted ? vmc0 >= 40 * 84 : vmc0 == 0, $"vmc0 carried {vmc0} bytes of the pod's traffic ({pods})");
+        Assert.True(granted ? vmc0 >= 40 * 84 : vmc0 < 10 * 84 && eth0 >= 40 * 84, $"vmc0 carried {vmc0} bytes of the pod's traffic, eth0 {eth0} ({pods})");
         Assert.Equal(granted ? "vmc0" : "eth0", SimHost.Run("ip", ["-n", G2, "-j", "route", "get", "198.18.0.1", "from", "10.244.2.5", "iif", "pod0"]).Output.Contains("\"dev\":\"vmc0\"", StringComparison.Ordinal) ? "vmc0" : "eth0");
     }
 

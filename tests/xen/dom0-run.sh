@@ -225,7 +225,17 @@ check channel-perms "$(grep -q "r$hi" <<<"$perms"; echo $?)" "channel/$hi under 
 cpuprobe idle-paired
 [ "${PROBES:-0}" = 1 ] && for d in $A $B; do gx $d 120 "tm xenvmc status" | sed "s/^/dom$d status: /"; done
 
-status_tx() { gx $1 120 "xenvmc status --json | jq -c '{tx: .totals.tx_bytes, rx: .totals.rx_bytes, peers: [.peers[] | {d: .domid, s: .state}], drops: .totals.drops}'"; }
+# status_tx DOMID: the daemon's totals as one JSON line. Under emulation on a busy host the CLI can
+# exceed its 5 s wait for the daemon's answer ("Connection timed out"): it asks up to three times.
+status_tx() {
+    local r i
+    for i in 1 2 3; do
+        r=$(gx $1 120 "xenvmc status --json | jq -c '{tx: .totals.tx_bytes, rx: .totals.rx_bytes, peers: [.peers[] | {d: .domid, s: .state}], drops: .totals.drops}'")
+        jq -e .tx <<<"$r" >/dev/null 2>&1 && break
+        log "dom$1 status, try $i: $r"
+    done
+    echo "$r"
+}
 sa0=$(status_tx $A); sb0=$(status_tx $B)
 measure bypass
 sa1=$(status_tx $A); sb1=$(status_tx $B)
