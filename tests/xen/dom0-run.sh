@@ -232,7 +232,7 @@ status_tx() {
     for i in 1 2 3; do
         r=$(gx $1 120 "xenvmc status --json | jq -c '{tx: .totals.tx_bytes, rx: .totals.rx_bytes, peers: [.peers[] | {d: .domid, s: .state}], drops: .totals.drops}'")
         jq -e .tx <<<"$r" >/dev/null 2>&1 && break
-        log "dom$1 status, try $i: $r"
+        log "dom$1 status, try $i: $r" >&2
     done
     echo "$r"
 }
