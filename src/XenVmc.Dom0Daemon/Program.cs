@@ -5,29 +5,9 @@ using XenVmc.XenStore;
 
 try
 {
-    var cl = CommandLine.Parse(args, [.. Dom0Configuration.CommandLineKeys.Keys, "--config", "--man"], ["--verbose", "--help", "--version"]);
-    if (cl.Has("--help"))
+    var cl = CommandLine.Parse(args, [.. Dom0Configuration.CommandLineKeys.Keys, "--config", .. DocumentationOptions.Values], ["--verbose", .. DocumentationOptions.Flags]);
+    if (DocumentationOptions.TryPrint(cl, Dom0Manual.Page))
     {
-        Console.WriteLine(HelpText.Render(Dom0Manual.Page));
-        return 0;
-    }
-
-    // Hidden: the build writes the manual pages with it (packaging/build-deb.sh).
-    if (cl.Get("--man") is { } section)
-    {
-        Console.Write(section switch
-        {
-            "1" => ManPage.Program(Dom0Manual.Page, DaemonHost.Version),
-            "5" => ManPage.Configuration(Dom0Manual.Page, DaemonHost.Version),
-            "readme" => MarkdownTable.Configuration(Dom0Manual.Page),
-            _ => throw new UsageException($"--man {section}: allowed 1 (the program), 5 (its configuration file) or readme (README.md's option table)"),
-        });
-        return 0;
-    }
-
-    if (cl.Has("--version"))
-    {
-        Console.WriteLine($"xenvmc-dom0 {DaemonHost.Version}");
         return 0;
     }
 

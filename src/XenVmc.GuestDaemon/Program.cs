@@ -4,29 +4,9 @@ using XenVmc.Platform.Hosting.Manual;
 
 try
 {
-    var cl = CommandLine.Parse(args, [.. GuestConfiguration.CommandLineKeys.Keys, "--config", "--man"], ["--verbose", "--help", "--version"]);
-    if (cl.Has("--help"))
+    var cl = CommandLine.Parse(args, [.. GuestConfiguration.CommandLineKeys.Keys, "--config", .. DocumentationOptions.Values], ["--verbose", .. DocumentationOptions.Flags]);
+    if (DocumentationOptions.TryPrint(cl, GuestManual.Page))
     {
-        Console.WriteLine(HelpText.Render(GuestManual.Page));
-        return 0;
-    }
-
-    // Hidden: the build writes the manual pages with it (packaging/build-deb.sh).
-    if (cl.Get("--man") is { } section)
-    {
-        Console.Write(section switch
-        {
-            "1" => ManPage.Program(GuestManual.Page, DaemonHost.Version),
-            "5" => ManPage.Configuration(GuestManual.Page, DaemonHost.Version),
-            "readme" => MarkdownTable.Configuration(GuestManual.Page),
-            _ => throw new UsageException($"--man {section}: allowed 1 (the program), 5 (its configuration file) or readme (README.md's option table)"),
-        });
-        return 0;
-    }
-
-    if (cl.Has("--version"))
-    {
-        Console.WriteLine($"xenvmc-guest {DaemonHost.Version}");
         return 0;
     }
 
