@@ -49,7 +49,7 @@ public sealed class Dom0Health : IAsyncDisposable
                 await store.TryReadStringAsync("/local/domain/0/name", default, timeout.Token).ConfigureAwait(false);
                 Interlocked.Exchange(ref _lastAnswer, Environment.TickCount64);
             }
-            catch (Exception e) when (!ct.IsCancellationRequested && e is XenStoreException or IOException or OperationCanceledException or ObjectDisposedException or XsProtocolException)
+            catch (Exception e) when (!ct.IsCancellationRequested && (e is OperationCanceledException || XenStoreFailure.Is(e)))
             {
                 _lastError = e.Message;
             }

@@ -73,7 +73,7 @@ internal sealed class GuestContext(ushort domid, XenStoreClient store, IXenPlatf
 
         if (!await wait.ConfigureAwait(false))
         {
-            throw new IOException($"the XenStore connection closed while watching {watch.Path}");
+            throw new XenStoreConnectionException($"the XenStore connection closed while watching {watch.Path}");
         }
 
         while (watch.Events.TryRead(out _))
@@ -83,14 +83,14 @@ internal sealed class GuestContext(ushort domid, XenStoreClient store, IXenPlatf
         return true;
     }
 
-    /// <summary>Waits for an event on any of the watches; drains them all. The store closing ends it with an IOException.</summary>
+    /// <summary>Waits for an event on any of the watches; drains them all. The store closing ends it with a <see cref="XenStoreConnectionException"/>.</summary>
     public async Task WaitForAnyAsync(XsWatch[] watches, CancellationToken ct)
     {
         var waits = Array.ConvertAll(watches, w => w.Events.WaitToReadAsync(ct).AsTask());
         var done = await Task.WhenAny(waits).ConfigureAwait(false);
         if (!await done.ConfigureAwait(false))
         {
-            throw new IOException($"the XenStore connection closed while watching {watches[Array.IndexOf(waits, done)].Path}");
+            throw new XenStoreConnectionException($"the XenStore connection closed while watching {watches[Array.IndexOf(waits, done)].Path}");
         }
 
         foreach (var watch in watches)

@@ -14,7 +14,7 @@ public sealed partial class GuestDaemon
             await context.RemoveAsync(XenVmcPaths.GuestState(context.Domid), default, timeout.Token).ConfigureAwait(false);
             await context.RemoveAsync(XenVmcPaths.Channels(context.Domid), default, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is XenStoreException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException || XenStoreFailure.Is(e))
         {
             // Without a store there is nobody to tell.
         }

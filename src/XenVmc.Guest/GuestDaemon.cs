@@ -104,7 +104,7 @@ public sealed partial class GuestDaemon
             {
                 store = _platform.OpenStore();
             }
-            catch (Exception e) when (e is IOException or LinuxException or XenStoreException)
+            catch (XenStoreConnectionException e)
             {
                 // Between hosts while migrating, or the store is not up yet: keep knocking.
                 if (!waitingLogged)
@@ -322,8 +322,13 @@ public sealed partial class GuestDaemon
         await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// What ends a session for a new one to start: the store failing (a timed-out request
+    /// included), or the kernel refusing a netlink request the session made (a new session
+    /// tries again).
+    /// </summary>
     private static bool IsStoreLoss(Exception e, CancellationToken ct) =>
-        !ct.IsCancellationRequested && e is IOException or XenStoreException or XsProtocolException or ObjectDisposedException or OperationCanceledException;
+        !ct.IsCancellationRequested && (XenStoreFailure.Is(e) || e is OperationCanceledException or LinuxException);
 
     private void Reconcile(GuestContext context, Dictionary<ushort, PeerTableEntry> table)
     {

@@ -106,7 +106,8 @@ internal sealed partial class PeerLink
             {
                 reason = "peer left the table or the daemon stops";
             }
-            catch (Exception e) when (e is PeerProtocolException or IOException or XenStore.XenStoreException or Linux.LinuxException or InvalidOperationException or ObjectDisposedException)
+            // The peer, the hypervisor or the kernel (IOException) or the store failed; a bug of ours propagates.
+            catch (Exception e) when (e is PeerProtocolException or IOException || XenStore.XenStoreFailure.Is(e))
             {
                 reason = e.Message;
                 if (_channel is null)
@@ -171,7 +172,7 @@ internal sealed partial class PeerLink
             await _context.WaitForEventAsync(watch, TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)), ct).ConfigureAwait(false);
             await _context.WaitForEventAsync(watch, TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)), ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is XenStore.XenStoreException or IOException or ObjectDisposedException)
+        catch (Exception e) when (XenStore.XenStoreFailure.Is(e))
         {
             // Without the store nothing can change the offer either: wait out the delay.
             await Task.Delay((int)Math.Max(0, deadline - Environment.TickCount64), ct).ConfigureAwait(false);
@@ -307,7 +308,7 @@ internal sealed partial class PeerLink
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             await _context.RemoveAsync(XenVmcPaths.Channel(_context.Domid, Peer), default, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is XenStore.XenStoreException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException || XenStore.XenStoreFailure.Is(e))
         {
             // The store may be gone (shutdown, migration); our nodes go with our domain then.
         }

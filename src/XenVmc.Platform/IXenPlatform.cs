@@ -11,6 +11,7 @@ public interface IXenPlatform : IDisposable
 {
     string Name { get; }
 
+    /// <exception cref="XenStoreConnectionException">The store cannot be reached (yet).</exception>
     XenStoreClient OpenStore();
 
     IGrantTable Grants { get; }

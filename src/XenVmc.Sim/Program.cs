@@ -74,7 +74,7 @@ catch (UsageException e)
     Console.Error.WriteLine($"xenvmc-sim: {e.Message}");
     return 2;
 }
-catch (Exception e) when (e is IOException or TimeoutException or XenVmc.XenStore.XenStoreException or System.Net.Sockets.SocketException)
+catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException || XenVmc.XenStore.XenStoreFailure.Is(e))
 {
     Console.Error.WriteLine($"xenvmc-sim {args[0]}: {e.Message}");
     return 1;

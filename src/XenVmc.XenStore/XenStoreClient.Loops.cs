@@ -59,7 +59,7 @@ public sealed partial class XenStoreClient
         }
         catch (Exception e)
         {
-            Shutdown(new IOException($"writing to XenStore at {_transport.Description} failed: {e.Message}", e));
+            Shutdown(new XenStoreConnectionException($"writing to XenStore at {_transport.Description} failed: {e.Message}", e));
         }
     }
 
@@ -75,7 +75,7 @@ public sealed partial class XenStoreClient
                 int n = await _transport.ReadAsync(buffer.AsMemory(filled), _shutdown.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
-                    Shutdown(new IOException($"XenStore at {_transport.Description} closed the connection"));
+                    Shutdown(new XenStoreConnectionException($"XenStore at {_transport.Description} closed the connection"));
                     return;
                 }
 
@@ -100,7 +100,7 @@ public sealed partial class XenStoreClient
         }
         catch (Exception e)
         {
-            Shutdown(new IOException($"reading from XenStore at {_transport.Description} failed: {e.Message}", e));
+            Shutdown(new XenStoreConnectionException($"reading from XenStore at {_transport.Description} failed: {e.Message}", e));
         }
     }
 

@@ -9,6 +9,7 @@ public sealed partial class XenStoreClient
     private const string LegacyDevice = "/proc/xen/xenbus";
 
     /// <summary>Connects to a xenstored unix socket (dom0, or a simulated domain's socket).</summary>
+    /// <exception cref="XenStoreConnectionException">Nothing listens there.</exception>
     public static XenStoreClient ConnectSocket(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -16,6 +17,7 @@ public sealed partial class XenStoreClient
     }
 
     /// <summary>Opens the guest kernel's xenbus device.</summary>
+    /// <exception cref="XenStoreConnectionException">The device cannot be opened.</exception>
     public static XenStoreClient OpenXenbus(string device = DefaultDevice)
     {
         ArgumentException.ThrowIfNullOrEmpty(device);
@@ -47,7 +49,7 @@ public sealed partial class XenStoreClient
                 return OpenXenbus(env);
             }
         }
-        catch (IOException e)
+        catch (XenStoreConnectionException e)
         {
             first = e;
         }
@@ -57,9 +59,9 @@ public sealed partial class XenStoreClient
         {
             return OpenXenbus(device);
         }
-        catch (IOException e) when (first is not null)
+        catch (XenStoreConnectionException e) when (first is not null)
         {
-            throw new IOException($"cannot open XenStore: {first.Message}; {e.Message}", e);
+            throw new XenStoreConnectionException($"cannot open XenStore: {first.Message}; {e.Message}", e);
         }
     }
 

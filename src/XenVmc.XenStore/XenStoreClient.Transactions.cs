@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using XenVmc.XenStore.Protocol;
 
 namespace XenVmc.XenStore;
@@ -90,7 +89,7 @@ public sealed partial class XenStoreClient
         {
             await EndTransactionAsync(tx, commit: false, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is XenStoreException or ObjectDisposedException or IOException or SocketException)
+        catch (Exception e) when (XenStoreFailure.Is(e))
         {
             // The original failure matters more; the server drops the transaction with the connection anyway.
         }

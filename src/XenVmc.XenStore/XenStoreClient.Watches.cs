@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using XenVmc.XenStore.Protocol;
 
 namespace XenVmc.XenStore;
@@ -48,7 +47,7 @@ public sealed partial class XenStoreClient
         {
             // Already gone on the server: a domain re-introduction or RESET_WATCHES drops watches.
         }
-        catch (Exception e) when (e is ObjectDisposedException or IOException or SocketException)
+        catch (XenStoreConnectionException)
         {
             // The connection is gone, and the watch with it.
         }

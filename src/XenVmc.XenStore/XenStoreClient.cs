@@ -18,6 +18,9 @@ namespace XenVmc.XenStore;
 // connection: Closed faults with it, every pending call fails with it, watch channels
 // complete with it. Completions run asynchronously so user continuations never run on the reader loop.
 // WATCH and UNWATCH are the exception to pipelining: each goes out alone (see WriteLoopAsync).
+// Errors follow one contract (XenStoreFailure): XS_ERROR replies are XenStoreException, a
+// connection that is gone or was never made is XenStoreConnectionException, and nothing else is
+// thrown for the store's sake.
 public sealed partial class XenStoreClient : IAsyncDisposable
 {
     private readonly IXsTransport _transport;
@@ -76,7 +79,7 @@ public sealed partial class XenStoreClient : IAsyncDisposable
         if (!_outgoing.Writer.TryWrite(XsFrame.Encode(type, requestId, tx.Id, payload)))
         {
             _pending.TryRemove(requestId, out _);
-            throw Wrap(Volatile.Read(ref _failure) ?? new ObjectDisposedException(nameof(XenStoreClient)));
+            throw Wrap(Volatile.Read(ref _failure) ?? new ObjectDisposedException(nameof(XenStoreClient), "the XenStore client was disposed"));
         }
 
         XsReply reply;
@@ -145,10 +148,11 @@ public sealed partial class XenStoreClient : IAsyncDisposable
         }
     }
 
-    private static Exception Wrap(Exception failure) => failure switch
+    /// <summary>A fresh exception for one more call failing on a connection that is gone (see <see cref="XenStoreFailure"/>).</summary>
+    private static XenStoreConnectionException Wrap(Exception failure) => failure switch
     {
-        ObjectDisposedException e => new ObjectDisposedException(e.ObjectName, e.Message),
         XsProtocolException e => new XsProtocolException(e.Message, e),
-        _ => new IOException($"XenStore connection failed: {failure.Message}", failure),
+        ObjectDisposedException e => new XenStoreConnectionException(e.Message, e),
+        _ => new XenStoreConnectionException($"XenStore connection failed: {failure.Message}", failure),
     };
 }

@@ -2,9 +2,10 @@ namespace XenVmc.XenStore;
 
 /// <summary>
 /// The peer broke the XenStore wire protocol (oversized or truncated frame, unterminated string,
-/// unexpected reply). The connection it came on is not trusted any further.
+/// unexpected reply). The connection it came on is not trusted any further, so it is a
+/// <see cref="XenStoreConnectionException"/>.
 /// </summary>
-public sealed class XsProtocolException : IOException
+public sealed class XsProtocolException : XenStoreConnectionException
 {
     public XsProtocolException(string message)
         : base(message)

@@ -12,7 +12,7 @@ namespace XenVmc.Fuzz.Tests;
 /// the "store" sends, one frame per request (its request id patched to the request's, so the
 /// garbage reaches the reply parsers, not just the id lookup), then whatever bytes are left.
 /// Every call must end with a value, <see cref="XenStoreException"/>, <see cref="XsProtocolException"/>
-/// or <see cref="IOException"/> (the connection failed), and never hang once the store is silent.
+/// or <see cref="XenStoreConnectionException"/> (the connection failed), and never hang once the store is silent.
 /// </summary>
 public sealed class XenStoreClientFuzzTests(ITestOutputHelper output)
 {
@@ -59,7 +59,7 @@ public sealed class XenStoreClientFuzzTests(ITestOutputHelper output)
         {
             return "p";
         }
-        catch (IOException)
+        catch (XenStoreConnectionException)
         {
             return "io";
         }

@@ -34,12 +34,12 @@ public sealed class StoreServerTests
         Assert.False(introduced.Events.TryRead(out _));
         Assert.False(File.Exists(store.DomainSocket(5)));
         Assert.False(await dom0.IsDomainIntroducedAsync(5));
-        await Assert.ThrowsAsync<IOException>(() => guest.Closed.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<XenStoreConnectionException>(() => guest.Closed.WaitAsync(TimeSpan.FromSeconds(10)));
 
         // Nodes the domain owned went with it (xenstored deletes orphans); Dom0's stay.
         Assert.Null(await dom0.TryReadStringAsync("/local/domain/5/data"));
         Assert.Equal("", await dom0.ReadStringAsync("/local/domain/5"));
-        Assert.Throws<IOException>(() => XenStoreClient.ConnectSocket(store.DomainSocket(5)));
+        Assert.Throws<XenStoreConnectionException>(() => XenStoreClient.ConnectSocket(store.DomainSocket(5)));
         Assert.Equal(XsError.ENOENT, (await Assert.ThrowsAsync<XenStoreException>(() => dom0.ReleaseAsync(5))).Error);
     }
 

@@ -27,13 +27,13 @@ public sealed class XenStoreClientProtocolTests
             Task all = Task.WhenAll(Ended(read), Ended(watch), Ended(client.Closed));
             Assert.True(await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(10))) == all, $"case {i} hung: {Hex.Of(garbage[..Math.Min(64, garbage.Length)])}");
             Assert.True(client.Closed.IsFaulted, $"case {i}: Closed did not fault");
-            Assert.IsAssignableFrom<IOException>(client.Closed.Exception!.InnerException);
+            Assert.IsAssignableFrom<XenStoreConnectionException>(client.Closed.Exception!.InnerException);
             foreach (Task call in new Task[] { read, watch })
             {
                 if (call.IsFaulted)
                 {
                     Exception e = call.Exception!.InnerException!;
-                    Assert.True(e is IOException or XenStoreException, $"case {i}: {e.GetType()}: {e.Message}");
+                    Assert.True(XenStoreFailure.Is(e), $"case {i}: {e.GetType()}: {e.Message}");
                 }
             }
 
@@ -122,8 +122,8 @@ public sealed class XenStoreClientProtocolTests
         XsWatch watch = await pending.WaitAsync(TimeSpan.FromSeconds(10));
         server.Peer.Shutdown(SocketShutdown.Both);
 
-        await Assert.ThrowsAsync<IOException>(() => client.Closed.WaitAsync(TimeSpan.FromSeconds(10)));
-        await Assert.ThrowsAnyAsync<IOException>(() => watch.Events.Completion.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<XenStoreConnectionException>(() => client.Closed.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<XenStoreConnectionException>(() => watch.Events.Completion.WaitAsync(TimeSpan.FromSeconds(10)));
         await watch.DisposeAsync(); // the connection is gone: not an error
     }
 

@@ -85,7 +85,7 @@ public sealed class XenStoreClientTests
         Assert.True(watch.Events.TryRead(out string? registration));
         Assert.Equal("/d", registration);
         await watch.Events.Completion.WaitAsync(TimeSpan.FromSeconds(5));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => c.ReadAsync("/d"));
+        await Assert.ThrowsAsync<XenStoreConnectionException>(() => c.ReadAsync("/d"));
         await watch.DisposeAsync();
     }
 
@@ -96,8 +96,8 @@ public sealed class XenStoreClientTests
         XenStoreClient c = XenStoreClient.ConnectSocket(store.SocketPath);
         await c.WriteAsync("/x", "1");
         await store.DisposeAsync();
-        await Assert.ThrowsAsync<IOException>(() => c.Closed.WaitAsync(TimeSpan.FromSeconds(10)));
-        await Assert.ThrowsAnyAsync<IOException>(() => c.ReadAsync("/x"));
+        await Assert.ThrowsAsync<XenStoreConnectionException>(() => c.Closed.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<XenStoreConnectionException>(() => c.ReadAsync("/x"));
         await c.DisposeAsync();
     }
 
@@ -123,9 +123,9 @@ public sealed class XenStoreClientTests
     public void Connecting_to_nothing_names_the_path()
     {
         string path = Path.Combine(Path.GetTempPath(), "xs-none-" + Guid.NewGuid().ToString("N"));
-        var e = Assert.Throws<IOException>(() => XenStoreClient.ConnectSocket(path));
+        var e = Assert.Throws<XenStoreConnectionException>(() => XenStoreClient.ConnectSocket(path));
         Assert.Contains(path, e.Message);
-        var d = Assert.Throws<IOException>(() => XenStoreClient.OpenXenbus(path));
+        var d = Assert.Throws<XenStoreConnectionException>(() => XenStoreClient.OpenXenbus(path));
         Assert.Contains(path, d.Message);
     }
 }

@@ -30,7 +30,7 @@ internal sealed class SocketTransport : IXsTransport
         catch (SocketException e)
         {
             socket.Dispose();
-            throw new IOException($"cannot connect to XenStore socket {path}: {e.Message}", e);
+            throw new XenStoreConnectionException($"cannot connect to XenStore socket {path}: {e.Message}", e);
         }
     }
 

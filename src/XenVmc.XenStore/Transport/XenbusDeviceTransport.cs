@@ -46,7 +46,7 @@ internal sealed class XenbusDeviceTransport : IXsTransport
         }
         catch (LinuxException e)
         {
-            throw new IOException($"cannot open XenStore device {path}: {e.Message}", e);
+            throw new XenStoreConnectionException($"cannot open XenStore device {path}: {e.Message}", e);
         }
     }
 
