@@ -19,7 +19,7 @@ public class PassBenchmarks : IDisposable
 {
     private const int PrivateHeaderBytes = VirtioNetHeader.Size + 256;
     private readonly Dictionary<IpKey, int> _routes = [];
-    private readonly byte[] _buffer = new byte[ChannelLayout.DefaultMaxPayload];
+    private readonly byte[] _buffer = new byte[PacketLimits.MaxFrameLength];
     private TestChannel _channel = null!;
     private RingProducer _producer = null!;
     private RingConsumer _consumer = null!;
@@ -32,8 +32,8 @@ public class PassBenchmarks : IDisposable
     public void Setup()
     {
         _channel = new TestChannel(20, 20);
-        _producer = _channel.Producer(0, ChannelLayout.DefaultMaxPayload);
-        _consumer = _channel.Consumer(0, ChannelLayout.DefaultMaxPayload);
+        _producer = _channel.Producer(0, PacketLimits.MaxFrameLength);
+        _consumer = _channel.Consumer(0, PacketLimits.MaxFrameLength);
         byte[] packet = PacketBuilder.Ipv4(IpProtocol.Udp, PacketBuilder.Udp(payload: new byte[PacketBytes - 28]));
         _record = [.. PacketBuilder.Vnet(), .. packet];
         for (int i = 1; i <= 31; i++)

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using XenVmc.Packets;
 using XenVmc.Packets.Tests.Rings;
 using XenVmc.Rings;
 
@@ -23,8 +24,8 @@ public class RingBenchmarks : IDisposable
     public void Setup()
     {
         _channel = new TestChannel(RingLog2, RingLog2);
-        _producer = _channel.Producer(0, ChannelLayout.DefaultMaxPayload);
-        _consumer = _channel.Consumer(0, ChannelLayout.DefaultMaxPayload);
+        _producer = _channel.Producer(0, PacketLimits.MaxFrameLength);
+        _consumer = _channel.Consumer(0, PacketLimits.MaxFrameLength);
         _record = new byte[RecordBytes];
     }
 

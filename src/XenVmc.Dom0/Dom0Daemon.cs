@@ -227,7 +227,7 @@ public sealed class Dom0Daemon
     private async Task WriteTableAsync(ushort domid, Dictionary<ushort, PeerTableEntry> table, IReadOnlyList<IpPrefix> self, XsTransaction tx, CancellationToken ct)
     {
         string peers = XenVmcPaths.PeerTable(domid);
-        string selfIp = XenVmcPaths.SelfEntry(domid) + "/ip";
+        string selfIp = XenVmcPaths.SelfAddresses(domid);
         var current = await _store.TryDirectoryAsync(peers, tx, ct).ConfigureAwait(false);
         string? currentSelf = await TryReadAsync(selfIp, tx, ct).ConfigureAwait(false);
         if (current.Count == 0 && table.Count == 0 && currentSelf is null)
@@ -255,13 +255,14 @@ public sealed class Dom0Daemon
 
         foreach (var (peer, entry) in table)
         {
-            string path = XenVmcPaths.PeerEntry(domid, peer);
-            string? ip = await TryReadAsync(path + "/ip", tx, ct).ConfigureAwait(false);
-            string? mac = await TryReadAsync(path + "/mac", tx, ct).ConfigureAwait(false);
+            string ipPath = XenVmcPaths.PeerAddresses(domid, peer);
+            string macPath = XenVmcPaths.PeerMac(domid, peer);
+            string? ip = await TryReadAsync(ipPath, tx, ct).ConfigureAwait(false);
+            string? mac = await TryReadAsync(macPath, tx, ct).ConfigureAwait(false);
             if (ip != entry.AddressText || mac != entry.Mac)
             {
-                await _store.WriteAsync(path + "/mac", entry.Mac, tx, ct).ConfigureAwait(false);
-                await _store.WriteAsync(path + "/ip", entry.AddressText, tx, ct).ConfigureAwait(false);
+                await _store.WriteAsync(macPath, entry.Mac, tx, ct).ConfigureAwait(false);
+                await _store.WriteAsync(ipPath, entry.AddressText, tx, ct).ConfigureAwait(false);
                 changed = true;
             }
         }

@@ -415,7 +415,7 @@ internal sealed partial class PeerLink
     private const int PrivateHeaderBytes = VirtioNetHeader.Size + 256;
 
     /// <summary>Longest transport header the parser looks at (TCP with options).</summary>
-    private const int MaxTransportHeader = 60;
+    private const int MaxTransportHeader = PacketParser.MaxTransportHeaderLength;
 
     /// <summary>
     /// Checks one record on a private copy and writes it into the TUN, or drops it with a counted

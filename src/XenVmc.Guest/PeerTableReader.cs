@@ -31,8 +31,8 @@ internal static class PeerTableReader
                 continue;
             }
 
-            string? ip = await context.TryReadAsync(path + "/ip", ct).ConfigureAwait(false);
-            string? mac = await context.TryReadAsync(path + "/mac", ct).ConfigureAwait(false);
+            string? ip = await context.TryReadAsync(XenVmcPaths.PeerAddresses(context.Domid, peer), ct).ConfigureAwait(false);
+            string? mac = await context.TryReadAsync(XenVmcPaths.PeerMac(context.Domid, peer), ct).ConfigureAwait(false);
             if (!PeerTableEntry.TryParseAddresses(ip, out var addresses, out string? error))
             {
                 context.Log.PeerEntryRejected(path, error ?? "bad addresses");
@@ -75,7 +75,7 @@ internal static class PeerTableReader
     /// <summary>The networks Dom0 grants us (<c>self/ip</c>); none when absent or refused (then nothing of ours enters the bypass).</summary>
     public static async Task<IReadOnlyList<IpPrefix>> ReadSelfAsync(GuestContext context, CancellationToken ct)
     {
-        string path = XenVmcPaths.SelfEntry(context.Domid) + "/ip";
+        string path = XenVmcPaths.SelfAddresses(context.Domid);
         string? ip = await context.TryReadAsync(path, ct).ConfigureAwait(false);
         if (ip is null)
         {

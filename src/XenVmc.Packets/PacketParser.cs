@@ -12,6 +12,13 @@ namespace XenVmc.Packets;
 public static partial class PacketParser
 {
     /// <summary>
+    /// The longest transport header the parser checks (TCP's with options; UDP and ICMP headers
+    /// are 8 bytes). <see cref="TryParse"/> reads no byte past
+    /// <see cref="PacketInfo.TransportOffset"/> + this, so a private copy that long is all it needs.
+    /// </summary>
+    public const int MaxTransportHeaderLength = TcpHeader.MaximumHeaderLength;
+
+    /// <summary>
     /// Validates an IP packet; <paramref name="ipPacket"/> starts at the IP header (after any
     /// virtio-net header) and may have bytes after the length the header states.
     /// </summary>

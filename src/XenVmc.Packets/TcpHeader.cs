@@ -44,6 +44,9 @@ public enum TcpFlags : byte
 public readonly ref struct TcpHeader
 {
     public const int MinimumHeaderLength = 20;
+
+    /// <summary>The 4-bit data offset counts 32-bit words: options included, at most 60 bytes.</summary>
+    public const int MaximumHeaderLength = 15 * 4;
     public const int ChecksumFieldOffset = 16;
 
     private const int SourcePortOffset = 0;

@@ -76,9 +76,6 @@ public static class ChannelLayout
     public const uint RecordKindPacket = 1;
     public const uint RecordKindPadding = 2;
 
-    /// <summary>A virtio-net header (10) plus the largest IP packet (65535), rounded up to 8.</summary>
-    public const int DefaultMaxPayload = 65552;
-
     public static int ProducerIndexOffset(int ring) => RingOffset(ring);
 
     public static int ProducerWaitingOffset(int ring) => RingOffset(ring) + 4;

@@ -28,6 +28,30 @@ public class PacketParserTests
         Assert.Equal(destination, info.Destination);
     }
 
+    [Theory]
+    [MemberData(nameof(CorpusNames))]
+    public void ReadsNothingPastTheTransportHeaderBound(string name)
+    {
+        // The data path copies only TransportOffset + MaxTransportHeaderLength bytes privately; every
+        // byte after that may be changed by the peer and must not alter the verdict.
+        CorpusPacket expected = Find(name);
+        Assert.Equal(PacketDropReason.None, PacketParser.TryParse(expected.Bytes, out PacketInfo before));
+        Assert.True(expected.TransportHeaderLength <= PacketParser.MaxTransportHeaderLength);
+        int bound = before.TransportOffset + PacketParser.MaxTransportHeaderLength;
+        var random = new Random(name.Length);
+        for (int round = 0; round < 8; round++)
+        {
+            byte[] changed = (byte[])expected.Bytes.Clone();
+            if (bound < changed.Length)
+            {
+                random.NextBytes(changed.AsSpan(bound));
+            }
+
+            Assert.Equal(PacketDropReason.None, PacketParser.TryParse(changed, out PacketInfo after));
+            Assert.Equal(before, after);
+        }
+    }
+
     [Fact]
     public void GoldenAddresses()
     {

@@ -5,6 +5,10 @@ namespace XenVmc.Packets.Tests;
 
 public class VirtioNetHeaderTests
 {
+    /// <summary>sizeof(struct virtio_net_hdr) in linux/virtio_net.h: what TUNSETVNETHDRSZ is set to.</summary>
+    [Fact]
+    public void SizeIsTheKernelStruct() => Assert.Equal(10, VirtioNetHeader.Size);
+
     [Fact]
     public void WritesLittleEndianLayout()
     {

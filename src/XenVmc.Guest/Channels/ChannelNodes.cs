@@ -1,3 +1,4 @@
+using XenVmc.Packets;
 using XenVmc.Rings;
 
 namespace XenVmc.Guest.Channels;
@@ -15,6 +16,9 @@ internal static class ChannelNodes
     public const string EventChannel = "event-channel";
     public const string State = "state";
 
-    /// <summary>Room for a 10-byte virtio-net header and a 64 KiB packet in one record.</summary>
-    public const int MaxRecordPayload = ChannelLayout.DefaultMaxPayload;
+    /// <summary>
+    /// The largest record payload either side writes or accepts: one frame
+    /// (<see cref="PacketLimits.MaxFrameLength"/>), rounded up to the ring's record alignment.
+    /// </summary>
+    public const int MaxRecordPayload = (PacketLimits.MaxFrameLength + ChannelLayout.RecordAlignment - 1) & ~(ChannelLayout.RecordAlignment - 1);
 }

@@ -1,4 +1,5 @@
 using XenVmc.Linux.Interop;
+using XenVmc.Packets;
 
 namespace XenVmc.Linux;
 
@@ -14,11 +15,8 @@ namespace XenVmc.Linux;
 /// </remarks>
 public sealed class TunDevice : IDisposable
 {
-    /// <summary>sizeof(struct virtio_net_hdr).</summary>
-    public const int VirtioNetHeaderSize = Libc.VIRTIO_NET_HDR_SIZE;
-
-    /// <summary>A read buffer of this size holds any packet, including a 64 KiB GSO super-packet and its header.</summary>
-    public const int MaxPacketSize = VirtioNetHeaderSize + 65535;
+    /// <summary>A read buffer of this size holds any packet, including a 64 KiB GSO super-packet and its header (<see cref="PacketLimits.MaxFrameLength"/>).</summary>
+    public const int MaxPacketSize = PacketLimits.MaxFrameLength;
 
     private const TunOffloads DefaultOffloads = TunOffloads.Checksum | TunOffloads.Tso4 | TunOffloads.Tso6;
     private const TunOffloads UdpSegmentation = TunOffloads.Uso4 | TunOffloads.Uso6;
@@ -218,7 +216,7 @@ public sealed class TunDevice : IDisposable
         {
             // The header size is a property of the device, not of our fd: whoever attached before us may have
             // enlarged it (virtio_net_hdr_v1 = 12). Everything here assumes 10.
-            int size = VirtioNetHeaderSize;
+            int size = VirtioNetHeader.Size;
             if (Libc.Ioctl(Handle, Libc.TUNSETVNETHDRSZ, &size) < 0)
             {
                 throw LinuxException.FromLastError($"set vnet header size {size} on TUN", $"'{Name}'");

@@ -46,6 +46,21 @@ public static class XenVmcPaths
 
     public static string PeerEntry(uint domid, uint peer) => PeerTable(domid) + "/" + peer.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The leaf of a peer entry (and of <c>self</c>) holding addresses and networks, in <see cref="PeerTableEntry.TryParseAddresses"/>'s format.</summary>
+    public const string AddressesLeaf = "ip";
+
+    /// <summary>The leaf of a peer entry holding the peer's eth0 MAC.</summary>
+    public const string MacLeaf = "mac";
+
+    /// <summary>Dom0 writes, the guest reads: <paramref name="peer"/>'s addresses and networks.</summary>
+    public static string PeerAddresses(uint domid, uint peer) => PeerEntry(domid, peer) + "/" + AddressesLeaf;
+
+    /// <summary>Dom0 writes, the guest reads: <paramref name="peer"/>'s MAC.</summary>
+    public static string PeerMac(uint domid, uint peer) => PeerEntry(domid, peer) + "/" + MacLeaf;
+
+    /// <summary>Dom0 writes, the guest reads: the networks the guest itself is granted.</summary>
+    public static string SelfAddresses(uint domid) => SelfEntry(domid) + "/" + AddressesLeaf;
+
     /// <summary>Channel nodes <paramref name="owner"/> writes for <paramref name="peer"/>, readable by that peer only.</summary>
     public static string Channel(uint owner, uint peer) => Domain(owner) + "/data/xenvmc/channel/" + peer.ToString(CultureInfo.InvariantCulture);
 

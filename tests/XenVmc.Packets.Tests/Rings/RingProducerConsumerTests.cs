@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using XenVmc.Packets;
 using XenVmc.Rings;
 using Xunit;
 using Xunit.Abstractions;
@@ -24,7 +25,7 @@ public class RingProducerConsumerTests(ITestOutputHelper output)
     [Theory]
     [InlineData("4 KiB ring, sleep and wake constantly", 12, 1024, 300_000, 0)]
     [InlineData("64 KiB ring, millions of records", 16, 2048, 3_000_000, 64)]
-    [InlineData("512 KiB ring, 64 KiB super-packets", 19, ChannelLayout.DefaultMaxPayload, 100_000, 64)]
+    [InlineData("512 KiB ring, 64 KiB super-packets", 19, PacketLimits.MaxFrameLength, 100_000, 64)]
     public void TransfersEveryRecordInOrderWithoutLostWakeups(string name, int ringSizeLog2, int maxPayload, int records, int spins)
     {
         records = (int)(records * Scale);

@@ -53,21 +53,21 @@ public sealed class Dom0DaemonTests : IAsyncLifetime
         Assert.Equal(["2"], await PeersAsync(1));
         Assert.Equal(["1"], await PeersAsync(2));
         Assert.Empty(await PeersAsync(3));
-        Assert.Equal(Mac(2), await _host.Dom0.ReadStringAsync(XenVmcPaths.PeerEntry(1, 2) + "/mac", default, Ct));
+        Assert.Equal(Mac(2), await _host.Dom0.ReadStringAsync(XenVmcPaths.PeerMac(1, 2), default, Ct));
 
         // Owned by Dom0, readable by the guest alone; the entries below inherit that.
         Assert.Equal(["n0", "r1"], await PermsAsync(XenVmcPaths.PeerTableRoot(1)));
         Assert.Equal(["n0", "r2"], await PermsAsync(XenVmcPaths.PeerTableRoot(2)));
-        Assert.Equal(["n0", "r1"], await PermsAsync(XenVmcPaths.PeerEntry(1, 2) + "/ip"));
+        Assert.Equal(["n0", "r1"], await PermsAsync(XenVmcPaths.PeerAddresses(1, 2)));
 
         var guest1 = _host.DomainStore(1);
         var guest2 = _host.DomainStore(2);
         var guest3 = _host.DomainStore(3);
-        Assert.Equal("198.18.0.2 fd00::2", await guest1.ReadStringAsync(XenVmcPaths.PeerEntry(1, 2) + "/ip", default, Ct));
-        await AssertEaccesAsync(() => guest2.ReadStringAsync(XenVmcPaths.PeerEntry(1, 2) + "/ip", default, Ct));
+        Assert.Equal("198.18.0.2 fd00::2", await guest1.ReadStringAsync(XenVmcPaths.PeerAddresses(1, 2), default, Ct));
+        await AssertEaccesAsync(() => guest2.ReadStringAsync(XenVmcPaths.PeerAddresses(1, 2), default, Ct));
         await AssertEaccesAsync(() => guest3.DirectoryAsync(XenVmcPaths.PeerTable(1), default, Ct));
         await AssertEaccesAsync(() => guest1.DirectoryAsync(XenVmcPaths.PeerTable(2), default, Ct));
-        await AssertEaccesAsync(() => guest1.WriteAsync(XenVmcPaths.PeerEntry(1, 3) + "/ip", "198.18.0.99", default, Ct));
+        await AssertEaccesAsync(() => guest1.WriteAsync(XenVmcPaths.PeerAddresses(1, 3), "198.18.0.99", default, Ct));
         Assert.False(_daemon.IsCompleted);
     }
 
@@ -131,7 +131,7 @@ public sealed class Dom0DaemonTests : IAsyncLifetime
         await StopDaemonAsync();
 
         // Left behind by an earlier daemon: an entry for a domain that is gone.
-        await _host.Dom0.WriteAsync(XenVmcPaths.PeerEntry(1, 9) + "/ip", "198.18.0.9", default, Ct);
+        await _host.Dom0.WriteAsync(XenVmcPaths.PeerAddresses(1, 9), "198.18.0.9", default, Ct);
         var guest2 = _host.DomainStore(2);
         await using var watch = await guest2.WatchAsync(XenVmcPaths.PeerTableRoot(2), "t", Ct);
         Assert.True(await watch.Events.WaitToReadAsync(Ct)); // the event every new watch gets
@@ -146,7 +146,7 @@ public sealed class Dom0DaemonTests : IAsyncLifetime
         Assert.False(watch.Events.TryRead(out string? path), $"domain 2's unchanged table was written again ({path})");
 
         // The watch itself works: a real write to the table reaches the guest.
-        await _host.Dom0.WriteAsync(XenVmcPaths.PeerEntry(2, 1) + "/mac", Mac(1), default, Ct);
+        await _host.Dom0.WriteAsync(XenVmcPaths.PeerMac(2, 1), Mac(1), default, Ct);
         Assert.True(await watch.Events.WaitToReadAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(2), Ct));
     }
 
@@ -176,7 +176,7 @@ public sealed class Dom0DaemonTests : IAsyncLifetime
     }
 
     private async Task<bool> HasPeerAsync(ushort domid, ushort peer, string ip) =>
-        await _host.Dom0.TryReadStringAsync(XenVmcPaths.PeerEntry(domid, peer) + "/ip", default, Ct) == ip;
+        await _host.Dom0.TryReadStringAsync(XenVmcPaths.PeerAddresses(domid, peer), default, Ct) == ip;
 
     private async Task<IReadOnlyList<string>> PeersAsync(ushort domid)
     {

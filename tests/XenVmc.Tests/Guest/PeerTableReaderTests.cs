@@ -87,12 +87,12 @@ public sealed class PeerTableReaderTests() : SimHostTests(TimeSpan.FromSeconds(3
                 await dom0.SetPermissionsAsync(path, [new(XsAccess.None, 0), new(XsAccess.Read, Self)], tx, Ct);
                 if (ip is not null)
                 {
-                    await dom0.WriteAsync(path + "/ip", ip, tx, Ct);
+                    await dom0.WriteAsync(path + "/" + XenVmcPaths.AddressesLeaf, ip, tx, Ct);
                 }
 
                 if (mac is not null)
                 {
-                    await dom0.WriteAsync(path + "/mac", mac, tx, Ct);
+                    await dom0.WriteAsync(path + "/" + XenVmcPaths.MacLeaf, mac, tx, Ct);
                 }
             }
         }, Ct);
