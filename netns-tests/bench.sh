@@ -287,7 +287,7 @@ TESTS=(tcp1 tcp4 udp64 udp1400 udp8192 pp-udp pp-tcp np-stream np-rr np-crr np-u
 [[ -n $TESTS_OVERRIDE ]] && read -r -a TESTS <<<"$TESTS_OVERRIDE"
 
 # The daemons' data path starts as unoptimized JIT code and is recompiled while it runs: without
-# this, the first measurement of the bypass ran ~25 % slower than the same test in round 2.
+# this, the first measurement of the bypass runs markedly slower than the same test later.
 echo "bench: warm-up through the bypass (not measured)"
 in_ns $G1 iperf3 -c $BYPASS_ADDR -p $IPERF_PORT -t 3 >/dev/null
 in_ns $G1 iperf3 -c $BYPASS_ADDR -p $IPERF_PORT -u -b 0 -l 1400 -t 2 >/dev/null

@@ -19,11 +19,10 @@ public sealed class PrefixTests(ITestOutputHelper output)
     private const string P2 = "xvmc-p2";
 
     /// <summary>
-    /// The scenario: pod 10.244.2.5 behind g2 pings g1 once a second for 40 s. Before the
-    /// fix, g2's kernel sent the forwarded packets into vmc0 and g1 disconnected the channel at each
-    /// one (re-pairing took 5–11 s: several teardowns in 40 s). Without a
-    /// grant they must take eth0; with the pod network granted, vmc0. Nothing lost either way and
-    /// the channel never closes.
+    /// Pod 10.244.2.5 behind g2 pings g1 once a second for 40 s. Forwarded packets that entered
+    /// vmc0 ungranted would make g1 disconnect the channel at each one, and re-pairing takes
+    /// seconds, so the channel would go down again and again. Without a grant they must take eth0;
+    /// with the pod network granted, vmc0. Nothing lost either way and the channel never closes.
     /// </summary>
     [Theory]
     [InlineData("--pods-ungranted")]

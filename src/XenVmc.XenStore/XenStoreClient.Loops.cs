@@ -21,8 +21,8 @@ public sealed partial class XenStoreClient
                     // reply is in. Linux's /dev/xen/xenbus holds the file's message mutex while it
                     // registers or unregisters a watch with xenstored, and its xenbus thread needs that
                     // mutex to hand the file any earlier reply, which comes first: a watch request
-                    // behind an unanswered one deadlocks the guest's whole xenbus (test bed run s4-6,
-                    // hung-task stacks: xenbus_dev_queue_reply against unregister_xenbus_watch).
+                    // behind an unanswered one deadlocks the guest's whole xenbus (xenbus_dev_queue_reply
+                    // waits for the mutex unregister_xenbus_watch holds while it waits for xenstored).
                     await WhenAnsweredAsync().ConfigureAwait(false);
                     _outgoing.Reader.TryRead(out byte[]? watch);
                     Interlocked.Increment(ref _unanswered);

@@ -72,7 +72,7 @@ public sealed class MappedMemory : IDisposable
     /// <remarks>
     /// Why: on a Xen PV guest, a page table that held a grant mapping (gntdev) at a save or
     /// migration comes back without its entries, and whatever else it mapped comes back as zero
-    /// pages: the test bed saw a daemon thread's TLS block read as zeros just after a restore.
+    /// pages, a thread's TLS block among them if it shared the page table.
     /// </remarks>
     public static MappedMemory MapIsolated(SafeFileDescriptor fd, long offset, int length, bool writable, int block)
     {

@@ -154,10 +154,10 @@ internal sealed class XenGrantTable(GrantAllocDevice alloc, GrantMapDevice map) 
         /// After a resume: the grant handles behind this mapping mean nothing to the new domain.
         /// The unmap notification is cancelled (gntdev would write it through the dead mapping
         /// and oops), and the mapping is kept, untouched, for the rest of the process: unmapping
-        /// it makes gntdev warn once per page with a full stack (seen on the test bed: 25,000
-        /// console lines, which delayed re-pairing by a minute and a half under emulation). It is
-        /// alone in its page tables (<see cref="MappedMemory.MapIsolated"/>), so it costs address
-        /// space and the pages, once per channel that lives through a resume.
+        /// it makes gntdev warn once per page with a full stack, a console flood that stalls the
+        /// guest for as long as it lasts. It is alone in its page tables
+        /// (<see cref="MappedMemory.MapIsolated"/>), so it costs address space and the pages, once
+        /// per channel that lives through a resume.
         /// </summary>
         public void Abandon()
         {
@@ -249,10 +249,10 @@ internal sealed class XenEventPort(EventChannelDevice device, uint port) : IEven
     /// <summary>
     /// Keeps the descriptor open for the rest of the process. Linux's evtchn driver (6.1) forgets
     /// every port's interrupt on resume, and releasing a port bound before the suspend then hits
-    /// <c>BUG_ON(irq &lt; 0)</c> in <c>evtchn_unbind_from_user</c> (seen on the test bed after
-    /// <c>xl restore</c>: the daemon was killed in <c>close</c>). Nothing more is delivered on
-    /// such a descriptor; it costs one descriptor per abandoned channel, and the kernel still
-    /// trips over it when the process exits.
+    /// <c>BUG_ON(irq &lt; 0)</c> in <c>evtchn_unbind_from_user</c> (after <c>xl restore</c>, the
+    /// process is killed in <c>close</c>). Nothing more is delivered on such a descriptor; it
+    /// costs one descriptor per abandoned channel, and the kernel still trips over it when the
+    /// process exits.
     /// </summary>
     public void Abandon()
     {
