@@ -1,8 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using XenVmc.Packets;
 using XenVmc.Packets.Tests;
-using XenVmc.Packets.Tests.Rings;
 using XenVmc.Rings;
+using XenVmc.Rings.Tests;
 
 namespace XenVmc.Benchmarks;
 

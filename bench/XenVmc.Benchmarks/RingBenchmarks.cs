@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using XenVmc.Packets;
-using XenVmc.Packets.Tests.Rings;
 using XenVmc.Rings;
+using XenVmc.Rings.Tests;
 
 namespace XenVmc.Benchmarks;
 

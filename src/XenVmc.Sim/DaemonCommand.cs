@@ -33,16 +33,16 @@ internal static class DaemonCommand
         GuestState? guest = index is null ? null : state.Guest(index);
         string name = guest is null ? "xenvmc-dom0" : $"guest {index}'s daemon";
         string pidFile = paths.PidFile(guest?.Namespace ?? "dom0");
-        int? pid = DownCommand.PidFromFile(pidFile);
-        bool running = pid is int p && DownCommand.IsAlive(p);
+        int? pid = HostServices.PidFromFile(pidFile);
+        bool running = pid is int p && HostServices.IsAlive(p);
         switch (action)
         {
             case "stop" when running:
-                await DownCommand.StopAsync([pid!.Value]);
+                await HostServices.StopAsync([pid!.Value]);
                 return 0;
             case "kill" when running:
-                DownCommand.Kill(pid!.Value);
-                await UpCommand.WaitForAsync(() => !DownCommand.IsAlive(pid!.Value), TimeSpan.FromSeconds(5), $"{name} to die");
+                HostServices.Kill(pid!.Value);
+                await HostServices.WaitForAsync(() => !HostServices.IsAlive(pid!.Value), TimeSpan.FromSeconds(5), $"{name} to die");
                 return 0;
             case "stop" or "kill":
                 return 0;
@@ -59,14 +59,14 @@ internal static class DaemonCommand
         string bin = Path.GetDirectoryName(Environment.ProcessPath)!;
         if (guest is null)
         {
-            UpCommand.StartDom0Daemon(paths, bin);
+            HostServices.StartDom0Daemon(paths, bin);
         }
         else
         {
-            UpCommand.StartGuestDaemon(paths, bin, guest);
+            HostServices.StartGuestDaemon(paths, bin, guest);
         }
 
-        await UpCommand.WaitForAsync(() => File.Exists(pidFile), TimeSpan.FromSeconds(10), $"{name} to start");
+        await HostServices.WaitForAsync(() => File.Exists(pidFile), TimeSpan.FromSeconds(10), $"{name} to start");
         return 0;
     }
 }

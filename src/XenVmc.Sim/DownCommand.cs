@@ -23,8 +23,8 @@ internal static class DownCommand
             pids.UnionWith(NamespacePids(ns));
         }
 
-        await StopAsync(pids);
-        await StopAsync(PidFromFile(paths.PidFile("host")) is int host ? [host] : []);
+        await HostServices.StopAsync(pids);
+        await HostServices.StopAsync(HostServices.PidFromFile(paths.PidFile("host")) is int host ? [host] : []);
         foreach (string ns in namespaces)
         {
             Shell.Run("ip", ["netns", "del", ns], check: false);
@@ -65,41 +65,4 @@ internal static class DownCommand
             .Where(pid => pid > 0);
     }
 
-    public static int? PidFromFile(string path)
-    {
-        try
-        {
-            return int.TryParse(File.ReadAllText(path).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? pid : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>SIGTERM, a grace period, then SIGKILL for whatever is left.</summary>
-    public static async Task StopAsync(IReadOnlyCollection<int> pids)
-    {
-        foreach (int pid in pids)
-        {
-            Signal(pid, "TERM");
-        }
-
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(3);
-        while (pids.Any(IsAlive) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-
-        foreach (int pid in pids.Where(IsAlive))
-        {
-            Signal(pid, "KILL");
-        }
-    }
-
-    public static void Kill(int pid) => Signal(pid, "KILL");
-
-    public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z", StringComparison.Ordinal);
-
-    private static void Signal(int pid, string signal) => Shell.Run("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)], check: false);
 }

@@ -24,7 +24,7 @@ internal static class HostCommand
         {
             var local = RunMachineAsync(paths, SimPaths.SharedMemoryDirectory, "local", grantLimit, logger, status, ct);
             var remote = RunMachineAsync(paths.Remote, SimPaths.RemoteSharedMemoryDirectory, "remote", grantLimit, logger, null, ct);
-            await UpCommand.WaitForAsync(() => File.Exists(paths.StoreSocket) && File.Exists(paths.Remote.StoreSocket) || local.IsCompleted || remote.IsCompleted, TimeSpan.FromSeconds(10), "the stores to listen");
+            await HostServices.WaitForAsync(() => File.Exists(paths.StoreSocket) && File.Exists(paths.Remote.StoreSocket) || local.IsCompleted || remote.IsCompleted, TimeSpan.FromSeconds(10), "the stores to listen");
             ready($"store at {paths.StoreSocket}, hypervisor at {paths.HypervisorDirectory}; remote host under {paths.Remote.Run}");
             await await Task.WhenAny(local, remote);
         });

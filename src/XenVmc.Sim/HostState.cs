@@ -48,6 +48,10 @@ internal sealed record GuestState(int Index, int Domid, string Namespace, string
     /// <summary>What the toolstack adds to the vif's ip key besides the guest's addresses.</summary>
     public string Networks => Pod && Granted ? $"{PodIpv4Network} {PodIpv6Network}" : "";
 
+    /// <summary>The guest as the toolstack writes it into XenStore.</summary>
+    public Toolstack.Guest ToToolstack() =>
+        new(Domid, Namespace, Bridge, Mac, Ipv4, Ipv6, string.Create(CultureInfo.InvariantCulture, $"00000000-0000-4000-8000-{Domid:x12}"), Networks);
+
     public static GuestState Create(int index, string bridge) => new(
         index,
         index,

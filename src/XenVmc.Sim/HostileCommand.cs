@@ -35,7 +35,7 @@ internal static class HostileCommand
         var state = HostState.Load(paths) ?? throw new UsageException("no simulated host is up");
         var self = state.Guest(index);
         var victim = state.Guest(victimIndex);
-        if (DownCommand.PidFromFile(paths.PidFile(self.Namespace)) is int pid && DownCommand.IsAlive(pid))
+        if (HostServices.PidFromFile(paths.PidFile(self.Namespace)) is int pid && HostServices.IsAlive(pid))
         {
             throw new UsageException($"guest {index}'s daemon runs (pid {pid}); `xenvmc-sim daemon stop {index}` first");
         }

@@ -26,7 +26,7 @@ internal static class Lifecycle
     public static async Task AttachDevicesAsync(SimPaths paths, GuestState guest)
     {
         var host = HostOf(paths, guest.Location);
-        await UpCommand.WaitForAsync(() => File.Exists(host.DomainStoreSocket(guest.Domid)) && File.Exists(host.HypervisorSocket(guest.Domid)), TimeSpan.FromSeconds(10), $"domain {guest.Domid}'s sockets");
+        await HostServices.WaitForAsync(() => File.Exists(host.DomainStoreSocket(guest.Domid)) && File.Exists(host.HypervisorSocket(guest.Domid)), TimeSpan.FromSeconds(10), $"domain {guest.Domid}'s sockets");
         Directory.CreateDirectory(paths.GuestDevices(guest.Namespace));
         Relink(paths.GuestXenbus(guest.Namespace), host.DomainStoreSocket(guest.Domid));
         Relink(paths.GuestHypervisor(guest.Namespace), host.HypervisorSocket(guest.Domid));
@@ -61,7 +61,7 @@ internal static class Lifecycle
 
         (state, int domid) = state.AllocateDomid();
         var moved = guest with { Domid = domid, Location = to };
-        await Toolstack.CreateDomainAsync(destination, UpCommand.ToToolstack(moved), cts.Token);
+        await Toolstack.CreateDomainAsync(destination, moved.ToToolstack(), cts.Token);
         await AttachDevicesAsync(paths, moved);
         await Toolstack.DestroyDomainAsync(source, guest.Domid, cts.Token);
         state = state.WithGuest(moved);
@@ -78,9 +78,9 @@ internal static class Lifecycle
         using var cts = new CancellationTokenSource(Timeout);
         await using var store = XenStoreClient.ConnectSocket(HostOf(paths, RequireRunning(guest)).StoreSocket);
         await RequestShutdownAsync(store, guest.Domid, "poweroff", cts.Token);
-        if (DownCommand.PidFromFile(paths.PidFile(guest.Namespace)) is int pid)
+        if (HostServices.PidFromFile(paths.PidFile(guest.Namespace)) is int pid)
         {
-            await DownCommand.StopAsync([pid]);
+            await HostServices.StopAsync([pid]);
         }
 
         return await PowerOffAsync(paths, state, guest, store, cts.Token);
@@ -91,9 +91,9 @@ internal static class Lifecycle
     {
         using var cts = new CancellationTokenSource(Timeout);
         await using var store = XenStoreClient.ConnectSocket(HostOf(paths, RequireRunning(guest)).StoreSocket);
-        if (DownCommand.PidFromFile(paths.PidFile(guest.Namespace)) is int pid)
+        if (HostServices.PidFromFile(paths.PidFile(guest.Namespace)) is int pid)
         {
-            DownCommand.Kill(pid);
+            HostServices.Kill(pid);
         }
 
         return await PowerOffAsync(paths, state, guest, store, cts.Token);
@@ -111,14 +111,14 @@ internal static class Lifecycle
         await using var store = XenStoreClient.ConnectSocket(paths.StoreSocket);
         (state, int domid) = state.AllocateDomid();
         var started = guest with { Domid = domid, Location = GuestLocation.Local };
-        await Toolstack.CreateDomainAsync(store, UpCommand.ToToolstack(started), cts.Token);
+        await Toolstack.CreateDomainAsync(store, started.ToToolstack(), cts.Token);
         await AttachDevicesAsync(paths, started);
         Shell.Run("ip", "-n", guest.Namespace, "link", "set", "eth0", "up");
         state = state.WithGuest(started);
         state.Save(paths);
         if (state.Bypass)
         {
-            UpCommand.StartGuestDaemon(paths, bin, started);
+            HostServices.StartGuestDaemon(paths, bin, started);
         }
 
         return state;

@@ -34,7 +34,7 @@ internal static class StatusCommand
             string daemon = await store.TryReadStringAsync($"/local/domain/{g.Domid}/data/xenvmc/state", default, cts.Token) ?? "-";
             var peers = await store.TryDirectoryAsync($"/local/domain/{g.Domid}/xenvmc/peers", default, cts.Token);
 
-            string routes = string.Join(' ', UpCommand.BypassRoutes(g.Namespace).Order());
+            string routes = string.Join(' ', HostServices.BypassRoutes(g.Namespace).Order());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{g.Domid,-6} {g.Namespace,-10} {g.Bridge,-8} {g.Ipv4,-12} {(introduced ? "running" : "released"),-11} {daemon,-7} {(peers.Count == 0 ? "-" : string.Join(',', peers)),-12} {(routes.Length == 0 ? "-" : routes)}"));
         }

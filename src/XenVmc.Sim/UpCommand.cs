@@ -1,7 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
-using XenVmc.Platform.Hosting;
 using XenVmc.Guest;
+using XenVmc.Platform.Hosting;
 using XenVmc.Platform.Simulated;
 using XenVmc.Rings;
 using XenVmc.XenStore;
@@ -41,7 +40,7 @@ internal static class UpCommand
         string bin = Path.GetDirectoryName(self)!;
 
         Shell.StartDetached(null, paths.LogFile("host"), self, "host", "--run-dir", paths.Run, "--grant-limit", grantLimit.ToString(CultureInfo.InvariantCulture));
-        await WaitForAsync(() => File.Exists(paths.StoreSocket) && File.Exists(paths.Remote.StoreSocket) && File.Exists(paths.PidFile("host")), TimeSpan.FromSeconds(10), "the simulated hosts' store sockets");
+        await HostServices.WaitForAsync(() => File.Exists(paths.StoreSocket) && File.Exists(paths.Remote.StoreSocket) && File.Exists(paths.PidFile("host")), TimeSpan.FromSeconds(10), "the simulated hosts' store sockets");
 
         BuildNetwork(guests);
         if (pods)
@@ -60,7 +59,7 @@ internal static class UpCommand
             await Toolstack.WriteDom0Async(store, cts.Token);
             foreach (var guest in guests)
             {
-                await Toolstack.CreateDomainAsync(store, ToToolstack(guest), cts.Token);
+                await Toolstack.CreateDomainAsync(store, guest.ToToolstack(), cts.Token);
             }
         }
 
@@ -71,10 +70,10 @@ internal static class UpCommand
 
         if (bypass)
         {
-            StartDom0Daemon(paths, bin);
+            HostServices.StartDom0Daemon(paths, bin);
             foreach (var guest in guests)
             {
-                StartGuestDaemon(paths, bin, guest);
+                HostServices.StartGuestDaemon(paths, bin, guest);
             }
 
             await WaitForPairingAsync(guests, TimeSpan.FromSeconds(waitSeconds), grantLimit);
@@ -83,17 +82,6 @@ internal static class UpCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"simulated host up: {count} guests, {(bypass ? "XenVMC bypass on" : "bridge path only (--no-bypass)")}; store at {paths.StoreSocket}"));
         return 0;
     }
-
-    public static void StartDom0Daemon(SimPaths paths, string bin) =>
-        Shell.StartDetached(SimPaths.Dom0Namespace, paths.LogFile("dom0"), Path.Combine(bin, "xenvmc-dom0"), "--store", paths.StoreSocket, "--pid-file", paths.PidFile("dom0"));
-
-    public static void StartGuestDaemon(SimPaths paths, string bin, GuestState guest) =>
-        Shell.StartDetached(guest.Namespace, paths.LogFile(guest.Namespace), Path.Combine(bin, "xenvmc-guest"),
-            "--platform", "sim", "--xenbus", paths.GuestXenbus(guest.Namespace), "--hypervisor", paths.GuestHypervisor(guest.Namespace),
-            "--pid-file", paths.PidFile(guest.Namespace));
-
-    public static Toolstack.Guest ToToolstack(GuestState g) =>
-        new(g.Domid, g.Namespace, g.Bridge, g.Mac, g.Ipv4, g.Ipv6, string.Create(CultureInfo.InvariantCulture, $"00000000-0000-4000-8000-{g.Domid:x12}"), g.Networks);
 
     private static string[] ParseBridges(string? spec, int count)
     {
@@ -254,46 +242,9 @@ internal static class UpCommand
     /// <summary>How many of the guest's same-bridge peers it routes through vmc0 (IPv4 and IPv6).</summary>
     private static int RoutedPeers(GuestState guest, IReadOnlyList<GuestState> guests)
     {
-        var routed = BypassRoutes(guest.Namespace);
+        var routed = HostServices.BypassRoutes(guest.Namespace);
         return SameBridgePeers(guest, guests).Count(p => routed.Contains(p.Ipv4) && routed.Contains(p.Ipv6) &&
             (p.Networks.Length == 0 || (routed.Contains(p.PodIpv4Network) && routed.Contains(p.PodIpv6Network))));
     }
 
-    /// <summary>Destinations routed through vmc0 in a namespace, from <c>ip -j route</c>.</summary>
-    public static HashSet<string> BypassRoutes(string netns)
-    {
-        var result = new HashSet<string>();
-        foreach (string family in new[] { "-4", "-6" })
-        {
-            var (exit, output, _) = Shell.Run("ip", ["-n", netns, "-j", family, "route", "show", "table", "all", "proto", "86", "dev", "vmc0"], check: false);
-            if (exit != 0 || string.IsNullOrWhiteSpace(output))
-            {
-                continue;
-            }
-
-            foreach (var route in JsonDocument.Parse(output).RootElement.EnumerateArray())
-            {
-                if (route.TryGetProperty("dst", out var dst))
-                {
-                    result.Add(dst.GetString()!);
-                }
-            }
-        }
-
-        return result;
-    }
-
-    public static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"waited {timeout.TotalSeconds:0} s for {what}; see the logs under {SimPaths.DefaultRunDirectory}/logs");
-            }
-
-            await Task.Delay(50);
-        }
-    }
 }

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
-using XenVmc.Packets.Tests.Rings;
 using XenVmc.Rings;
+using XenVmc.Rings.Tests;
 using Xunit.Abstractions;
 
 namespace XenVmc.Fuzz.Tests;

@@ -1,5 +1,5 @@
 using SharpFuzz;
-using XenVmc.Packets.Tests.Rings;
+using XenVmc.Rings.Tests;
 
 namespace XenVmc.Fuzz.Tests;
 

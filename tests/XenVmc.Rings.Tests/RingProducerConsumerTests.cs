@@ -5,7 +5,7 @@ using XenVmc.Rings;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace XenVmc.Packets.Tests.Rings;
+namespace XenVmc.Rings.Tests;
 
 /// <summary>
 /// A producer and a consumer on two threads, with a semaphore per direction standing in for the

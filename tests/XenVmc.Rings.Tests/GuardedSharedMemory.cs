@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using XenVmc.Rings;
 
-namespace XenVmc.Packets.Tests.Rings;
+namespace XenVmc.Rings.Tests;
 
 /// <summary>
 /// Shared memory as the rings meet it in production: one memfd, mapped as many times as needed

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using XenVmc.Rings;
 using Xunit;
 
-namespace XenVmc.Packets.Tests.Rings;
+namespace XenVmc.Rings.Tests;
 
 /// <summary>A producer that breaks the rules: the consumer refuses, stays inside its window, and never throws.</summary>
 public partial class RingConsumerTests

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using XenVmc.Rings;
 using Xunit;
 
-namespace XenVmc.Packets.Tests.Rings;
+namespace XenVmc.Rings.Tests;
 
 public class RingProducerTests
 {

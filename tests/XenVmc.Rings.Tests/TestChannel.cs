@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using XenVmc.Rings;
 
-namespace XenVmc.Packets.Tests.Rings;
+namespace XenVmc.Rings.Tests;
 
 /// <summary>
 /// A channel laid out in guarded shared memory, with each side's own mappings: Low maps the

@@ -1,7 +1,7 @@
 using XenVmc.Rings;
 using Xunit;
 
-namespace XenVmc.Packets.Tests.Rings;
+namespace XenVmc.Rings.Tests;
 
 /// <summary>TryReserve/Commit: filling a record in place gives the same ring contents as TryWrite.</summary>
 public class RingProducerReserveTests

@@ -1,7 +1,7 @@
 using XenVmc.Rings;
 using Xunit;
 
-namespace XenVmc.Packets.Tests.Rings;
+namespace XenVmc.Rings.Tests;
 
 public partial class RingConsumerTests
 {

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using XenVmc.Rings;
 using Xunit;
 
-namespace XenVmc.Packets.Tests.Rings;
+namespace XenVmc.Rings.Tests;
 
 public class ChannelControlTests
 {
