@@ -1,6 +1,6 @@
-using Xunit;
 using System.Runtime.InteropServices;
 using XenVmc.Linux.Xen;
+using Xunit;
 
 namespace XenVmc.Linux.Tests.Xen;
 
