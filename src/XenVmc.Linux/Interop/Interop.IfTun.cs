@@ -31,4 +31,7 @@ internal static partial class Libc
     internal const uint TUN_F_UFO = 0x10;
     internal const uint TUN_F_USO4 = 0x20;
     internal const uint TUN_F_USO6 = 0x40;
+
+    /// <summary><c>sizeof(struct virtio_net_hdr)</c> (linux/virtio_net.h).</summary>
+    internal const int VIRTIO_NET_HDR_SIZE = Packets.VirtioNetHeader.Size;
 }

@@ -1,5 +1,4 @@
 using XenVmc.Linux.Interop;
-using XenVmc.Packets;
 
 namespace XenVmc.Linux;
 
@@ -15,8 +14,11 @@ namespace XenVmc.Linux;
 /// </remarks>
 public sealed class TunDevice : IDisposable
 {
-    /// <summary>A read buffer of this size holds any packet, including a 64 KiB GSO super-packet and its header (<see cref="PacketLimits.MaxFrameLength"/>).</summary>
-    public const int MaxPacketSize = PacketLimits.MaxFrameLength;
+    /// <summary>sizeof(struct virtio_net_hdr).</summary>
+    public const int VirtioNetHeaderSize = Libc.VIRTIO_NET_HDR_SIZE;
+
+    /// <summary>A read buffer of this size holds any packet, including a 64 KiB GSO super-packet and its header.</summary>
+    public const int MaxPacketSize = Packets.PacketLimits.MaxFrameLength;
 
     private const TunOffloads DefaultOffloads = TunOffloads.Checksum | TunOffloads.Tso4 | TunOffloads.Tso6;
     private const TunOffloads UdpSegmentation = TunOffloads.Uso4 | TunOffloads.Uso6;
@@ -216,7 +218,7 @@ public sealed class TunDevice : IDisposable
         {
             // The header size is a property of the device, not of our fd: whoever attached before us may have
             // enlarged it (virtio_net_hdr_v1 = 12). Everything here assumes 10.
-            int size = VirtioNetHeader.Size;
+            int size = VirtioNetHeaderSize;
             if (Libc.Ioctl(Handle, Libc.TUNSETVNETHDRSZ, &size) < 0)
             {
                 throw LinuxException.FromLastError($"set vnet header size {size} on TUN", $"'{Name}'");

@@ -50,6 +50,7 @@ public class LibcTests
         Assert.Equal(new uint[] { 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40 },
             new[] { Libc.TUN_F_CSUM, Libc.TUN_F_TSO4, Libc.TUN_F_TSO6, Libc.TUN_F_TSO_ECN, Libc.TUN_F_UFO, Libc.TUN_F_USO4, Libc.TUN_F_USO6 });
         Assert.Equal((uint)TunOffloads.Uso6, Libc.TUN_F_USO6);
+        Assert.Equal(10, TunDevice.VirtioNetHeaderSize);
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net;
-using XenVmc.Packets;
 
 namespace XenVmc.Linux.Tests;
 
@@ -28,7 +27,7 @@ internal static class TunTestKit
     public static int ReadMatching(TunDevice tun, byte[] buffer, Func<ReadOnlySpan<byte>, bool> match, int timeoutMs = 5000)
     {
         long deadline = Environment.TickCount64 + timeoutMs;
-        int header = tun.VnetHeader ? VirtioNetHeader.Size : 0;
+        int header = tun.VnetHeader ? TunDevice.VirtioNetHeaderSize : 0;
         Span<short> revents = stackalloc short[1];
         while (true)
         {

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using XenVmc.Packets;
 using Xunit;
 
 namespace XenVmc.Linux.Tests;
@@ -164,8 +163,8 @@ public class TunDeviceTests
 
         var buffer = new byte[TunDevice.MaxPacketSize];
         int n = TunTestKit.ReadMatching(tun, buffer, p => TunTestKit.IsUdpTo(p, IPAddress.Parse("198.18.0.2"), 7000));
-        ReadOnlySpan<byte> vnet = buffer.AsSpan(0, VirtioNetHeader.Size);
-        ReadOnlySpan<byte> ip = buffer.AsSpan(VirtioNetHeader.Size, n - VirtioNetHeader.Size);
+        ReadOnlySpan<byte> vnet = buffer.AsSpan(0, TunDevice.VirtioNetHeaderSize);
+        ReadOnlySpan<byte> ip = buffer.AsSpan(TunDevice.VirtioNetHeaderSize, n - TunDevice.VirtioNetHeaderSize);
 
         Assert.Equal(VIRTIO_NET_HDR_GSO_NONE, vnet[1]);
         if ((vnet[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0)
@@ -190,7 +189,7 @@ public class TunDeviceTests
         using TunDevice tunB = TunTestKit.OpenUp(rtnl, "xvmcB", "198.18.1.1", 24);
         using var socket = BoundUdpSocket("198.18.1.1", 7001);
         byte[] payload = Encoding.ASCII.GetBytes("written into the TUN");
-        byte[] packet = [.. new byte[VirtioNetHeader.Size], .. Ipv4Udp("198.18.1.2", 40000, "198.18.1.1", 7001, payload)];
+        byte[] packet = [.. new byte[TunDevice.VirtioNetHeaderSize], .. Ipv4Udp("198.18.1.2", 40000, "198.18.1.1", 7001, payload)];
 
         int written = tunB.Write(packet);
 
@@ -210,7 +209,7 @@ public class TunDeviceTests
         using var socket = BoundUdpSocket("198.18.1.1", 7002);
         byte[] payload = new byte[1000];
         Random.Shared.NextBytes(payload);
-        byte[] headers = [.. new byte[VirtioNetHeader.Size], .. TestPackets.Ipv4UdpHeaders(
+        byte[] headers = [.. new byte[TunDevice.VirtioNetHeaderSize], .. TestPackets.Ipv4UdpHeaders(
             new IPEndPoint(IPAddress.Parse("198.18.1.2"), 40001), new IPEndPoint(IPAddress.Parse("198.18.1.1"), 7002), payload)];
 
         int written = tun.Write(headers, payload);
@@ -225,7 +224,7 @@ public class TunDeviceTests
     public void Write_WhileLinkDown_IsLinuxExceptionNamingTheDevice() => NetnsThread.Run(() =>
     {
         using TunDevice tun = TunDevice.Open("xvmc0", new TunOpenOptions());
-        byte[] packet = [.. new byte[VirtioNetHeader.Size], .. Ipv4Udp("198.18.1.2", 1, "198.18.1.1", 2, [1, 2, 3])];
+        byte[] packet = [.. new byte[TunDevice.VirtioNetHeaderSize], .. Ipv4Udp("198.18.1.2", 1, "198.18.1.1", 2, [1, 2, 3])];
 
         var e = Assert.Throws<LinuxException>(() => tun.Write(packet));
 
@@ -251,7 +250,7 @@ public class TunDeviceTests
         using TunDevice tunB = TunTestKit.OpenUp(rtnl, "xvmcB", "198.18.1.1", 24);
         rtnl.ReplaceRoute(new RouteSpec(IPAddress.Parse("198.18.0.2"), 32, tunA.IfIndex, Protocol: 86));
         byte[] payload = new byte[100];
-        byte[] headers = [.. new byte[VirtioNetHeader.Size], .. TestPackets.Ipv4UdpHeaders(
+        byte[] headers = [.. new byte[TunDevice.VirtioNetHeaderSize], .. TestPackets.Ipv4UdpHeaders(
             new IPEndPoint(IPAddress.Parse("198.18.1.2"), 40002), new IPEndPoint(IPAddress.Parse("198.18.0.2"), 7003), payload)];
         var buffer = new byte[TunDevice.MaxPacketSize];
         PollEntry[] entries = [new PollEntry(tunA.Handle, Poll.POLLIN)];
@@ -270,7 +269,7 @@ public class TunDeviceTests
                     throw new TimeoutException("forwarded packet did not reach xvmcA");
                 }
                 int n = tunA.Read(buffer);
-                if (n > 0 && TunTestKit.IsUdpTo(buffer.AsSpan(VirtioNetHeader.Size, n - VirtioNetHeader.Size), destination, 7003))
+                if (n > 0 && TunTestKit.IsUdpTo(buffer.AsSpan(TunDevice.VirtioNetHeaderSize, n - TunDevice.VirtioNetHeaderSize), destination, 7003))
                 {
                     return n;
                 }
