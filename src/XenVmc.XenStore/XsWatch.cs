@@ -4,7 +4,8 @@ namespace XenVmc.XenStore;
 
 /// <summary>
 /// A registered XenStore watch. <see cref="Events"/> yields the path of every event in arrival order,
-/// starting with the one xenstored fires at registration; it completes when the client closes.
+/// starting with the one xenstored fires at registration; it completes when the client is disposed,
+/// and faults with a <see cref="XenStoreConnectionException"/> when the connection is lost.
 /// </summary>
 public sealed class XsWatch : IAsyncDisposable
 {
