@@ -93,6 +93,26 @@ public sealed class HostilePeerTests(ITestOutputHelper output)
         Assert.Equal("vmc0", SimHost.RouteDevice(G2, "198.18.0.3"));
     }
 
+    [Fact]
+    public void GarbageDomid_IsLoggedOnceAndWaitedOut_TheDaemonKeepsRunningAndPairsAgain()
+    {
+        using var host = SimHost.Up("--guests", "2");
+        Assert.Equal("vmc0", SimHost.RouteDevice(G1, "198.18.0.2"));
+        string log = "/run/xenvmc-sim/logs/xvmc-g1.log";
+
+        // The toolstack's own key, as a broken or hostile store could hold it.
+        SimHost.Xenstore("xenstore-write", "/local/domain/1/domid", "not-a-number");
+        Assert.True(SimHost.WaitUntil(() => CountLines(log, "holds 'not-a-number', not a domain id") == 1, TimeSpan.FromSeconds(10)), $"no log line for the garbage domid\n{SimHost.Logs()}");
+        Assert.True(SimHost.WaitUntil(() => SimHost.RouteDevice(G1, "198.18.0.2") == "eth0", TimeSpan.FromSeconds(5)), "g1 kept its bypass route without a session");
+        Thread.Sleep(3000);
+        Assert.Equal(1, CountLines(log, "holds 'not-a-number', not a domain id"));
+        Assert.Equal(0, SimHost.Status(G1).GetProperty("peers").GetArrayLength());
+
+        SimHost.Xenstore("xenstore-write", "/local/domain/1/domid", "1");
+        Assert.True(SimHost.WaitUntil(() => SimHost.RouteDevice(G1, "198.18.0.2") == "vmc0", TimeSpan.FromSeconds(15)), $"g1 did not pair again once its domid was readable\n{SimHost.Logs()}");
+        SimHost.ExecOk(G1, "ping", "-c", "3", "-i", "0.2", "-W", "2", "198.18.0.2");
+    }
+
     private static int CountLines(string path, string text) =>
         File.Exists(path) ? File.ReadLines(path).Count(l => l.Contains(text, StringComparison.Ordinal)) : 0;
 }

@@ -26,6 +26,12 @@ public sealed partial class GuestDaemon
 {
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How often an unusable <c>domid</c> key is read again.</summary>
+    private static readonly TimeSpan BadDomidDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>The unusable <c>domid</c> value last logged (session loop only).</summary>
+    private string? _badDomid;
+
     private readonly Dictionary<ushort, (PeerLink Link, CancellationTokenSource Stop, Task Task)> _links = [];
     private readonly List<PeerLink> _departing = [];
     private readonly PeerCounters _retired = new();
@@ -134,8 +140,18 @@ public sealed partial class GuestDaemon
             string domidText = await store.ReadStringAsync("domid", default, ct).ConfigureAwait(false);
             if (!XenVmcPaths.TryParseDomid(domidText, out domid))
             {
-                throw new InvalidOperationException($"XenStore key 'domid' holds '{domidText}', not a domain id");
+                // The store's content, not our bug: say so once per value and ask again later.
+                if (domidText != _badDomid)
+                {
+                    _badDomid = domidText;
+                    _log.BadDomid(domidText);
+                }
+
+                await Task.Delay(BadDomidDelay, ct).ConfigureAwait(false);
+                return lastDomid;
             }
+
+            _badDomid = null;
         }
         catch (Exception e) when (IsStoreLoss(e, ct))
         {

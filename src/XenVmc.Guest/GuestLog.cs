@@ -15,6 +15,9 @@ internal sealed partial class GuestLog(ILogger logger)
     [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domid}: every channel and route torn down: {Reason}")]
     public partial void SessionEnded(ushort domid, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "XenStore key 'domid' holds '{Value}', not a domain id: waiting for the toolstack to write one")]
+    public partial void BadDomid(string value);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "XenStore not reachable, retrying: {Reason}")]
     public partial void StoreUnavailable(string reason);
 
