@@ -30,14 +30,10 @@ public sealed class HostedDaemon<[DynamicallyAccessedMembers(DynamicallyAccessed
         services.AddSingleton(configuration);
         services.AddSingleton<IOptionsFactory<TOptions>>(new DaemonOptionsFactory<TOptions>(configuration, bind));
         services.AddOptions<TOptions>().ValidateOnStart();
-        services.Configure<HostOptions>(o =>
-        {
-            // The service manager bounds the stop (TimeoutStopSec); the host must not dispose the
-            // platform under a teardown that is still releasing routes and channels.
-            o.ShutdownTimeout = Timeout.InfiniteTimeSpan;
-            o.ServicesStartConcurrently = false;
-            o.ServicesStopConcurrently = false;
-        });
+
+        // The service manager bounds the stop (TimeoutStopSec); the host must not dispose the
+        // platform under a teardown that is still releasing routes and channels.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
 
         Builder.Logging.ClearProviders();
         DaemonHost.AddConsole(Builder.Logging);
