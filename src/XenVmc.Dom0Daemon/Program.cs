@@ -13,7 +13,9 @@ try
     }
 
     var daemon = new HostedDaemon<Dom0Configuration>("xenvmc-dom0", Dom0Configuration.Read(cl), Dom0Configuration.From);
+    daemon.Builder.Services.AddSingleton<Dom0StoreConnection>();
     daemon.Builder.Services.AddHostedService<Dom0Service>();
+    daemon.Builder.Services.AddHostedService<Dom0HealthService>();
     return await daemon.RunAsync();
 }
 catch (Exception e) when (e is UsageException or ConfigurationException)
