@@ -9,7 +9,7 @@ namespace XenVmc.Dom0;
 /// Everything xenvmc-dom0 reads at start: <c>/etc/xenvmc/dom0.json</c>, then <c>XENVMC_DOM0_*</c>
 /// environment variables, then the command line. README.md documents each option.
 /// </summary>
-public sealed record Dom0Configuration(string? Store, string? PidFile, LogLevel LogLevel, PairingRules Pairing, string Source)
+public sealed record Dom0Configuration(string? Store, string? PidFile, LogLevel LogLevel, PairingRules Pairing, string Source) : IDaemonOptions
 {
     public const string DefaultFile = "/etc/xenvmc/dom0.json";
     public const string EnvironmentPrefix = "XENVMC_DOM0_";
@@ -25,10 +25,12 @@ public sealed record Dom0Configuration(string? Store, string? PidFile, LogLevel 
     public static readonly string[] Keys = ["Store", "PidFile", "LogLevel", "Pairing"];
     private static readonly string[] PairingKeys = ["Mode", "Groups", "Deny", "DenyPairs", "Bridges", "IgnoreFilters", "Prefixes"];
 
-    public static Dom0Configuration Load(CommandLine cl, IReadOnlyDictionary<string, string>? environment = null, string defaultFile = DefaultFile)
-    {
-        return From(DaemonConfiguration.Load(cl, CommandLineKeys, defaultFile, EnvironmentPrefix, Keys, environment));
-    }
+    public static Dom0Configuration Load(CommandLine cl, IReadOnlyDictionary<string, string>? environment = null, string defaultFile = DefaultFile) =>
+        From(Read(cl, environment, defaultFile));
+
+    /// <summary>Reads the file, the environment and the command line, refusing unknown keys; <see cref="From"/> binds and checks the values.</summary>
+    public static DaemonConfiguration Read(CommandLine cl, IReadOnlyDictionary<string, string>? environment = null, string defaultFile = DefaultFile) =>
+        DaemonConfiguration.Load(cl, CommandLineKeys, defaultFile, EnvironmentPrefix, Keys, environment);
 
     public static Dom0Configuration From(DaemonConfiguration config)
     {

@@ -1,7 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
 using XenVmc.Dom0;
+using XenVmc.Dom0Daemon;
 using XenVmc.Platform.Hosting;
 using XenVmc.Platform.Hosting.Manual;
-using XenVmc.XenStore;
 
 try
 {
@@ -11,13 +12,11 @@ try
         return 0;
     }
 
-    var config = Dom0Configuration.Load(cl);
-    return await DaemonHost.RunAsync("xenvmc-dom0", config.PidFile, config.LogLevel, async (logger, notifier, ct) =>
-    {
-        await using var store = config.Store is null ? XenStoreClient.OpenDefault() : XenStoreClient.ConnectSocket(config.Store);
-        await using var health = Dom0Health.Start(store, notifier);
-        await Dom0Daemon.RunAsync(store, logger, notifier.Ready, notifier.Status, ct, config.Pairing, readFilters: true);
-    });
+    var daemon = new HostedDaemon<Dom0Configuration>("xenvmc-dom0", Dom0Configuration.Read(cl), Dom0Configuration.From);
+    daemon.Builder.Services.AddSingleton<Dom0StoreConnection>();
+    daemon.Builder.Services.AddHostedService<Dom0Service>();
+    daemon.Builder.Services.AddHostedService<Dom0HealthService>();
+    return await daemon.RunAsync();
 }
 catch (Exception e) when (e is UsageException or ConfigurationException)
 {

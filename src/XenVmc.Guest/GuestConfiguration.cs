@@ -7,7 +7,7 @@ namespace XenVmc.Guest;
 /// Everything xenvmc-guest reads at start: <c>/etc/xenvmc/guest.json</c>, then <c>XENVMC_GUEST_*</c>
 /// environment variables, then the command line. README.md documents each option.
 /// </summary>
-public sealed record GuestConfiguration(GuestOptions Options, string Platform, string? Xenbus, string? Hypervisor, string? PidFile, LogLevel LogLevel, string Source)
+public sealed record GuestConfiguration(GuestOptions Options, string Platform, string? Xenbus, string? Hypervisor, string? PidFile, LogLevel LogLevel, string Source) : IDaemonOptions
 {
     /// <summary><c>auto</c>, <c>bind</c> or <c>poll</c>: whether channels get an event channel (see <see cref="Platform.PolledEventPort"/>).</summary>
     public string EventChannels { get; init; } = "auto";
@@ -35,11 +35,12 @@ public sealed record GuestConfiguration(GuestOptions Options, string Platform, s
     public static readonly string[] Keys = ["Platform", "Xenbus", "Hypervisor", "Interface", "Mtu", "RingKiB", "StatusSocket", "PeerTimeoutMs", "PollUs", "PidFile", "LogLevel", "EventChannels"];
 
     /// <summary>Reads and checks the configuration; a wrong value throws <see cref="ConfigurationException"/>.</summary>
-    public static GuestConfiguration Load(CommandLine cl, IReadOnlyDictionary<string, string>? environment = null, string defaultFile = DefaultFile)
-    {
-        var config = DaemonConfiguration.Load(cl, CommandLineKeys, defaultFile, EnvironmentPrefix, Keys, environment);
-        return From(config);
-    }
+    public static GuestConfiguration Load(CommandLine cl, IReadOnlyDictionary<string, string>? environment = null, string defaultFile = DefaultFile) =>
+        From(Read(cl, environment, defaultFile));
+
+    /// <summary>Reads the file, the environment and the command line, refusing unknown keys; <see cref="From"/> binds and checks the values.</summary>
+    public static DaemonConfiguration Read(CommandLine cl, IReadOnlyDictionary<string, string>? environment = null, string defaultFile = DefaultFile) =>
+        DaemonConfiguration.Load(cl, CommandLineKeys, defaultFile, EnvironmentPrefix, Keys, environment);
 
     public static GuestConfiguration From(DaemonConfiguration config)
     {

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using XenVmc.Guest;
+using XenVmc.GuestDaemon;
 using XenVmc.Platform.Hosting;
 using XenVmc.Platform.Hosting.Manual;
 
@@ -10,12 +12,9 @@ try
         return 0;
     }
 
-    var config = GuestConfiguration.Load(cl);
-    return await DaemonHost.RunAsync("xenvmc-guest", config.PidFile, config.LogLevel, async (logger, notifier, ct) =>
-    {
-        using var platform = PlatformSelector.Open(config.Platform, config.Xenbus, config.Hypervisor, config.EventChannels);
-        await GuestDaemon.RunAsync(platform, config.Options, logger, notifier.Ready, notifier.Status, ct, notifier);
-    });
+    var daemon = new HostedDaemon<GuestConfiguration>("xenvmc-guest", GuestConfiguration.Read(cl), GuestConfiguration.From);
+    daemon.Builder.Services.AddHostedService<GuestService>();
+    return await daemon.RunAsync();
 }
 catch (Exception e) when (e is UsageException or ConfigurationException or ArgumentException)
 {

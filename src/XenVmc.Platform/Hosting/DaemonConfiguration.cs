@@ -120,6 +120,9 @@ public sealed class DaemonConfiguration
         return new DaemonConfiguration(root, source);
     }
 
+    /// <summary>The merged configuration (file, environment, command line), e.g. as the generic host's configuration.</summary>
+    public IConfiguration Root => _root;
+
     public IConfigurationSection Section(string key) => _root.GetSection(key);
 
     public string? GetString(string key) => _root[key] is { Length: > 0 } value ? value : null;

@@ -22,22 +22,26 @@ public static class DaemonHost
     public static ILoggerFactory CreateLoggerFactory(LogLevel level = LogLevel.Information) => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(level);
+        AddConsole(builder);
+    });
 
-        // Under systemd the journal adds its own timestamps and reads <N> priority prefixes.
+    /// <summary>Under systemd the journal adds its own timestamps and reads &lt;N&gt; priority prefixes; elsewhere one line with a UTC time.</summary>
+    internal static void AddConsole(ILoggingBuilder logging)
+    {
         if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is not null || Environment.GetEnvironmentVariable("INVOCATION_ID") is not null)
         {
-            builder.AddSystemdConsole(o => o.IncludeScopes = false);
+            logging.AddSystemdConsole(o => o.IncludeScopes = false);
         }
         else
         {
-            builder.AddSimpleConsole(o =>
+            logging.AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
                 o.TimestampFormat = "HH:mm:ss.fff ";
                 o.UseUtcTimestamp = true;
             });
         }
-    });
+    }
 
     /// <summary>A body that talks to the service manager itself: READY once it serves, STATUS lines, a health check for the watchdog.</summary>
     public delegate Task MonitoredBody(ILogger logger, ServiceNotifier notifier, CancellationToken ct);
