@@ -53,7 +53,8 @@ public sealed class UdpCoalescer
     private const int Ipv6HeaderBytes = 40;
     private const int MaxIpLength = ushort.MaxValue;
 
-    private readonly byte[] _headers = new byte[MaxHeaderBytes];
+    // Pinned: a caller may hand its address to the kernel (writev) while the group is pending.
+    private readonly byte[] _headers = GC.AllocateArray<byte>(MaxHeaderBytes, pinned: true);
     private int _ipHeaderLength;
     private int _gsoSize;
     private int _payloadBytes;
@@ -107,6 +108,13 @@ public sealed class UdpCoalescer
         Count++;
     }
 
+    /// <summary>
+    /// The pending group's headers: from <see cref="Begin"/> on, the memory (pinned, of fixed length)
+    /// that <see cref="BuildHeaders"/> fills in place, so a caller may queue it for a gathered write
+    /// before the group is complete.
+    /// </summary>
+    public ReadOnlySpan<byte> Headers => _headers.AsSpan(0, Count == 0 ? 0 : VirtioNetHeader.Size + _ipHeaderLength + UdpHeader.HeaderLength);
+
     /// <summary>Forgets the pending group (after it was written, or when it must not be).</summary>
     public void Clear() => Count = 0;
 
@@ -123,8 +131,7 @@ public sealed class UdpCoalescer
             throw new InvalidOperationException("No group is pending.");
         }
 
-        int length = VirtioNetHeader.Size + _ipHeaderLength + UdpHeader.HeaderLength;
-        var headers = _headers.AsSpan(0, length);
+        var headers = _headers.AsSpan(0, VirtioNetHeader.Size + _ipHeaderLength + UdpHeader.HeaderLength);
         if (Count == 1)
         {
             return headers;

@@ -153,23 +153,32 @@ public sealed class TunDevice : IDisposable
             Libc.iovec* iov = stackalloc Libc.iovec[2];
             iov[0] = new Libc.iovec { iov_base = p0, iov_len = (nuint)first.Length };
             iov[1] = new Libc.iovec { iov_base = p1, iov_len = (nuint)second.Length };
-            while (true)
+            return WriteVectors(iov, 2);
+        }
+    }
+
+    /// <summary>Writes the parts of <paramref name="packet"/> as ONE packet (one writev), for example a GSO super-packet's headers and its payloads.</summary>
+    /// <returns>The bytes written, or -1 when non-blocking and the kernel would block.</returns>
+    public unsafe int Write(GatherList packet) => WriteVectors(packet.Vectors, packet.Count);
+
+    private unsafe int WriteVectors(Libc.iovec* iov, int count)
+    {
+        while (true)
+        {
+            nint n = Libc.WriteV(Handle, iov, count);
+            if (n >= 0)
             {
-                nint n = Libc.WriteV(Handle, iov, 2);
-                if (n >= 0)
-                {
-                    return (int)n;
-                }
+                return (int)n;
+            }
 
-                if (!IsRetryable(Libc.GetLastErrno(), out bool wouldBlock))
-                {
-                    throw LinuxException.FromLastError("write to TUN", $"'{Name}'");
-                }
+            if (!IsRetryable(Libc.GetLastErrno(), out bool wouldBlock))
+            {
+                throw LinuxException.FromLastError("write to TUN", $"'{Name}'");
+            }
 
-                if (wouldBlock)
-                {
-                    return -1;
-                }
+            if (wouldBlock)
+            {
+                return -1;
             }
         }
     }
