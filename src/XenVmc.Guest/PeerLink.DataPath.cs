@@ -108,7 +108,7 @@ internal sealed partial class PeerLink
     /// names another destination is dropped, never copied out of the room), and nothing is read
     /// back from the room after the private copy. The receiving side checks the record as any other.
     /// </remarks>
-    internal int TransmitFromTun(TunDevice tun, byte[] headers, GuestDataPath dataPath)
+    internal int TransmitFromTun(IPacketQueue tun, byte[] headers, GuestDataPath dataPath)
     {
         Interlocked.Increment(ref _transmitters);
         try

@@ -25,7 +25,7 @@ internal sealed partial class GuestDataPath : IDisposable
     /// <summary>An idle data thread still wakes this often, so its heartbeat shows it is alive.</summary>
     private const int ReaderIdleWakeMs = 1000;
 
-    private readonly TunDevice _tun;
+    private readonly IPacketQueue _tun;
     private readonly GuestLog _log;
     private readonly Lock _lock = new();
     private readonly EventFd _wake = EventFd.Create(nonBlocking: true);
@@ -40,7 +40,7 @@ internal sealed partial class GuestDataPath : IDisposable
     private int _writeErrorsLogged;
     private long _heartbeat;
 
-    public GuestDataPath(TunDevice tun, RouteManager routes, GuestLog log)
+    public GuestDataPath(IPacketQueue tun, RouteManager routes, GuestLog log)
     {
         _tun = tun;
         Routes = routes;

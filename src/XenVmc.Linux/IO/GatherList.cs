@@ -52,6 +52,21 @@ public sealed unsafe class GatherList
         Length = 0;
     }
 
+    /// <summary>A copy of the bytes the parts hold now, in order (for tests and diagnostics; allocates).</summary>
+    public byte[] ToArray()
+    {
+        byte[] bytes = new byte[Length];
+        int offset = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            var part = new ReadOnlySpan<byte>(_vectors[i].iov_base, (int)_vectors[i].iov_len);
+            part.CopyTo(bytes.AsSpan(offset));
+            offset += part.Length;
+        }
+
+        return bytes;
+    }
+
     internal Libc.iovec* Vectors
     {
         get

@@ -12,7 +12,7 @@ namespace XenVmc.Linux;
 /// With a vnet header each packet starts with a 10-byte virtio_net_hdr whose fields the kernel fills on read
 /// and validates on write; GSO super-packets of up to 64 KiB arrive in one read when TSO/USO offloads are on.
 /// </remarks>
-public sealed class TunDevice : IDisposable
+public sealed class TunDevice : IPacketQueue, IDisposable
 {
     /// <summary>sizeof(struct virtio_net_hdr).</summary>
     public const int VirtioNetHeaderSize = Libc.VIRTIO_NET_HDR_SIZE;

@@ -326,6 +326,10 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
         public Rig(GuestContext context, ushort peerDomid, IPAddress local, IPAddress peer, Channel channel)
         {
             _local = local;
+
+            // No IPv6 on the test's TUN: its own link-local housekeeping (an MLD report a moment after
+            // the link comes up) would be read as one more packet without a peer.
+            File.WriteAllText($"/proc/sys/net/ipv6/conf/{_tun.Name}/disable_ipv6", "1");
             NetworkInterfaces.SetMtu(_tun.Name, 65520);
             _rtnl.SetLinkUp(_tun.IfIndex, true);
             _rtnl.AddAddress(_tun.IfIndex, local, 32);
@@ -385,7 +389,7 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
     /// pseudo-header sum, as a TUN read gives a local socket's datagram), else it is complete
     /// (zero: none) and the header has no offloads.
     /// </summary>
-    private static int BuildUdp(byte[] record, int payloadLength, IPAddress source, IPAddress destination, bool needsChecksum = false, ushort identification = 0, int sequence = 0)
+    internal static int BuildUdp(byte[] record, int payloadLength, IPAddress source, IPAddress destination, bool needsChecksum = false, ushort identification = 0, int sequence = 0)
     {
         var span = record.AsSpan();
         if (needsChecksum)
