@@ -120,24 +120,8 @@ public sealed class TunDevice : IPacketQueue, IDisposable
     {
         fixed (byte* p = packet)
         {
-            while (true)
-            {
-                nint n = Libc.Write(Handle, p, packet.Length);
-                if (n >= 0)
-                {
-                    return (int)n;
-                }
-
-                if (!IsRetryable(Libc.GetLastErrno(), out bool wouldBlock))
-                {
-                    throw LinuxException.FromLastError("write to TUN", $"'{Name}'");
-                }
-
-                if (wouldBlock)
-                {
-                    return -1;
-                }
-            }
+            var iov = new Libc.iovec { iov_base = p, iov_len = (nuint)packet.Length };
+            return WriteVectors(&iov, 1);
         }
     }
 

@@ -37,14 +37,16 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
         NetnsThread.Run(() => Run(context, low, high), timeoutMs: 50_000);
     }
 
-    /// <summary>A channel between guests 1 (the low side, whose context is returned) and 2.</summary>
-    private async Task<(GuestContext Context, Channel Low, Channel High)> ConnectAsync()
+    private Task<(GuestContext Context, Channel Low, Channel High)> ConnectAsync() => ConnectAsync(Host, Ct);
+
+    /// <summary>A channel between guests 1 (the low side, whose context is returned) and 2 of <paramref name="host"/>.</summary>
+    internal static async Task<(GuestContext Context, Channel Low, Channel High)> ConnectAsync(SimHost host, CancellationToken ct)
     {
-        var context = Host.Guest(1);
-        var offering = ChannelOffer.OfferAsync(context, 2, Ct);
-        var accepting = ChannelAccept.AcceptAsync(Host.Guest(2), 1, Ct);
+        var context = host.Guest(1);
+        var offering = ChannelOffer.OfferAsync(context, 2, ct);
+        var accepting = ChannelAccept.AcceptAsync(host.Guest(2), 1, ct);
         await Task.WhenAll(offering, accepting).WaitAsync(TimeSpan.FromSeconds(10));
-        return (context, Host.Own(await offering), Host.Own(await accepting));
+        return (context, host.Own(await offering), host.Own(await accepting));
     }
 
     private static void Run(GuestContext context, Channel low, Channel high)

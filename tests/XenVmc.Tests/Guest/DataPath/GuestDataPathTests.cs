@@ -137,14 +137,7 @@ public sealed class GuestDataPathTests() : SimHostTests(TimeSpan.FromSeconds(60)
         Assert.False(low.Consumer.HasUnreleased);
     }
 
-    private async Task<(GuestContext Context, Channel Low, Channel High)> ConnectAsync()
-    {
-        var context = Host.Guest(1);
-        var offering = ChannelOffer.OfferAsync(context, 2, Ct);
-        var accepting = ChannelAccept.AcceptAsync(Host.Guest(2), 1, Ct);
-        await Task.WhenAll(offering, accepting).WaitAsync(TimeSpan.FromSeconds(10));
-        return (context, Host.Own(await offering), Host.Own(await accepting));
-    }
+    private Task<(GuestContext Context, Channel Low, Channel High)> ConnectAsync() => DataPathPassTests.ConnectAsync(Host, Ct);
 
     /// <summary>Every record on the peer's side of the ring, released.</summary>
     private static List<byte[]> TakeRecords(Channel high)
