@@ -25,6 +25,12 @@ internal sealed partial class PeerLink
     private bool _spaceTimedOut;
     private volatile bool _receiveStopped;
 
+    // Whoever owns the receive ring (the data thread, then the drain at close): the pending UDP
+    // group (null when the TUN takes no UDP GSO), its parts for one writev, and its bytes.
+    private readonly UdpCoalescer? _coalescer;
+    private readonly GatherList? _group;
+    private long _groupBytes;
+
     /// <summary>The port the data thread polls for this link's events (null when not connected).</summary>
     public Platform.IEventPort? ReceivePort => _channel?.Port;
 
@@ -102,7 +108,7 @@ internal sealed partial class PeerLink
     /// names another destination is dropped, never copied out of the room), and nothing is read
     /// back from the room after the private copy. The receiving side checks the record as any other.
     /// </remarks>
-    internal int TransmitFromTun(TunDevice tun, byte[] headers, GuestDataPath dataPath)
+    internal int TransmitFromTun(IPacketQueue tun, byte[] headers, GuestDataPath dataPath)
     {
         Interlocked.Increment(ref _transmitters);
         try
@@ -266,7 +272,58 @@ internal sealed partial class PeerLink
             break;
         }
 
+        EndGroup(channel);
         return taken;
+    }
+
+    /// <summary>
+    /// Writes the pending UDP group (if any) into the TUN and gives its records' space back. Not
+    /// after a suspend and resume (the payloads lie in the peer's pages, gone from behind our
+    /// mappings: the group is dropped untouched), nor after a violation (nothing more of the
+    /// peer is released).
+    /// </summary>
+    private void EndGroup(Channel channel)
+    {
+        if (_coalescer is not { Count: > 0 } coalescer)
+        {
+            return;
+        }
+
+        if (IsStale(channel))
+        {
+            coalescer.Clear();
+            return;
+        }
+
+        WriteGroup();
+        if (!_receiveStopped && !IsStale(channel) && channel.Consumer.Release())
+        {
+            channel.Port.Notify();
+        }
+    }
+
+    /// <summary>Writes the pending UDP group with one writev: its headers (one GSO super-packet for several records), then every payload from shared memory.</summary>
+    private void WriteGroup()
+    {
+        var coalescer = _coalescer!;
+        int records = coalescer.Count;
+        coalescer.BuildHeaders();
+        bool written = _dataPath.WriteToTun(_group!);
+        coalescer.Clear();
+        _group!.Clear();
+        if (!written)
+        {
+            Counters.RxTunErrors += records;
+            return;
+        }
+
+        Counters.RxPackets += records;
+        Counters.RxBytes += _groupBytes;
+        if (records > 1)
+        {
+            Counters.RxCoalesced += records;
+            Counters.RxSuperPackets++;
+        }
     }
 
     /// <summary>
@@ -308,6 +365,7 @@ internal sealed partial class PeerLink
             Counters.RxDrainedAtClose++;
         }
 
+        EndGroup(channel);
         _receiveStopped = true;
     }
 
@@ -318,9 +376,10 @@ internal sealed partial class PeerLink
     }
 
     /// <summary>
-    /// Takes one record off the receive ring, checks it and writes it into the TUN, then gives its
-    /// space back (and wakes the producer if it waits for space). <paramref name="delivered"/> is
-    /// false when the record broke the protocol (the peer is failed; its space is not released).
+    /// Takes one record off the receive ring, checks it and writes it into the TUN (or adds it to
+    /// the pending UDP group), then gives its space back (and wakes the producer if it waits for
+    /// space) unless a group still holds records. <paramref name="delivered"/> is false when the
+    /// record broke the protocol (the peer is failed; its space is not released).
     /// The per-packet receive path: allocates nothing (a test proves it).
     /// </summary>
     internal RingReadStatus ReceiveOne(Channel channel, byte[] buffer, out bool delivered, out bool recheck)
@@ -331,14 +390,15 @@ internal sealed partial class PeerLink
         recheck = false;
         if (status == RingReadStatus.Record)
         {
-            delivered = Deliver(record.Payload, buffer);
+            delivered = Deliver(record.Payload, buffer, out bool held);
 
-            // Deliver made a system call: the domain may have been suspended and resumed in it.
-            if (IsStale(channel))
+            // Unless the record was only added to a group, Deliver made a system call: the domain
+            // may have been suspended and resumed in it.
+            if (!held && IsStale(channel))
             {
                 recheck = true;
             }
-            else if (delivered && consumer.Release())
+            else if (delivered && _coalescer is not { Count: > 0 } && consumer.Release())
             {
                 channel.Port.Notify();
                 recheck = true;
@@ -418,12 +478,21 @@ internal sealed partial class PeerLink
     private const int MaxTransportHeader = PacketParser.MaxTransportHeaderLength;
 
     /// <summary>
-    /// Checks one record on a private copy and writes it into the TUN, or drops it with a counted
-    /// reason. False: the record broke the protocol (see <see cref="PeerViolation"/>), the peer
-    /// is failed and nothing more of it is read.
+    /// Checks one record on a private copy and writes it into the TUN, adds it to the pending UDP
+    /// group (<paramref name="held"/>: without a system call), or drops it with a counted reason.
+    /// False: the record broke the protocol (see <see cref="PeerViolation"/>), the peer is failed
+    /// and nothing more of it is read.
     /// </summary>
-    private bool Deliver(ReadOnlySpan<byte> shared, byte[] buffer)
+    /// <remarks>
+    /// Coalescing comes after every check, on the same private copy: a record joins a group only
+    /// once it would have been written alone, and what the group writes of it is its payload
+    /// (from shared memory, as a lone record's payload is); the headers written are the first
+    /// record's private ones with only lengths and checksums changed. A record that cannot join
+    /// writes the group out first, so the kernel gets everything in ring order.
+    /// </remarks>
+    private bool Deliver(ReadOnlySpan<byte> shared, byte[] buffer, out bool held)
     {
+        held = false;
         int length = shared.Length;
         if (length <= VirtioNetHeader.Size)
         {
@@ -463,6 +532,39 @@ internal sealed partial class PeerLink
         }
 
         int end = VirtioNetHeader.Size + info.Length;
+        if (_coalescer is { } coalescer)
+        {
+            var checkedBytes = buffer.AsSpan(0, Math.Min(copied, end));
+            switch (coalescer.Classify(checkedBytes, info))
+            {
+                case UdpCoalescing.Join:
+                    coalescer.Join(info);
+                    _group!.Add(shared[UdpCoalescer.PayloadOffset(info)..end]);
+                    _groupBytes += end;
+                    held = true;
+                    return true;
+                case UdpCoalescing.Begin:
+                    held = coalescer.Count == 0;
+                    if (!held)
+                    {
+                        WriteGroup();
+                    }
+
+                    coalescer.Begin(checkedBytes, info);
+                    _group!.Add(coalescer.Headers);
+                    _group.Add(shared[UdpCoalescer.PayloadOffset(info)..end]);
+                    _groupBytes = end;
+                    return true;
+                default:
+                    if (coalescer.Count > 0)
+                    {
+                        WriteGroup();
+                    }
+
+                    break;
+            }
+        }
+
         bool written = copied >= end
             ? _dataPath.WriteToTun(record[..end], default)
             : _dataPath.WriteToTun(record[..copied], shared[copied..end]);

@@ -1,5 +1,6 @@
 using XenVmc.Guest.Channels;
 using XenVmc.Guest.DataPath;
+using XenVmc.Linux;
 using XenVmc.Packets;
 using XenVmc.Platform.Layout;
 using XenVmc.Rings;
@@ -38,6 +39,11 @@ internal sealed partial class PeerLink
         _dataPath = dataPath;
         Entry = entry;
         Sources = new PrefixTable<PeerLink>(entry.Addresses.Select(p => (p, this)));
+        if (dataPath.CoalescesUdp)
+        {
+            _coalescer = new UdpCoalescer();
+            _group = new GatherList(1 + UdpCoalescer.MaxSegments);
+        }
     }
 
     public PeerTableEntry Entry { get; private set; }

@@ -25,7 +25,7 @@ internal sealed partial class GuestDataPath : IDisposable
     /// <summary>An idle data thread still wakes this often, so its heartbeat shows it is alive.</summary>
     private const int ReaderIdleWakeMs = 1000;
 
-    private readonly TunDevice _tun;
+    private readonly IPacketQueue _tun;
     private readonly GuestLog _log;
     private readonly Lock _lock = new();
     private readonly EventFd _wake = EventFd.Create(nonBlocking: true);
@@ -40,7 +40,7 @@ internal sealed partial class GuestDataPath : IDisposable
     private int _writeErrorsLogged;
     private long _heartbeat;
 
-    public GuestDataPath(TunDevice tun, RouteManager routes, GuestLog log)
+    public GuestDataPath(IPacketQueue tun, RouteManager routes, GuestLog log)
     {
         _tun = tun;
         Routes = routes;
@@ -55,6 +55,12 @@ internal sealed partial class GuestDataPath : IDisposable
     public ResumeEpoch Resume { get; } = new();
 
     public string InterfaceName => _tun.Name;
+
+    /// <summary>
+    /// The kernel takes UDP_L4 GSO writes on this TUN (it accepted TUN_F_USO4|USO6): consecutive
+    /// UDP records of one flow from a peer are then written as one super-packet.
+    /// </summary>
+    public bool CoalescesUdp => _tun.UdpSegmentationOffload;
 
     /// <summary>Advances on every pass of the data thread, at least once a second while idle: what the watchdog checks.</summary>
     public long Heartbeat => Volatile.Read(ref _heartbeat);
@@ -191,6 +197,25 @@ internal sealed partial class GuestDataPath : IDisposable
         catch (LinuxException e)
         {
             // One line, not one per packet: the counters carry the rest.
+            if (Interlocked.Exchange(ref _writeErrorsLogged, 1) == 0)
+            {
+                _log.TunWriteFailed(_tun.Name, e.Message);
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Writes one packet gathered from several parts (a GSO super-packet's headers and payloads) with one writev.</summary>
+    public bool WriteToTun(GatherList packet)
+    {
+        try
+        {
+            _tun.Write(packet);
+            return true;
+        }
+        catch (LinuxException e)
+        {
             if (Interlocked.Exchange(ref _writeErrorsLogged, 1) == 0)
             {
                 _log.TunWriteFailed(_tun.Name, e.Message);

@@ -20,6 +20,10 @@ internal sealed class PeerCounters
     public long RxTunErrors;
     public long Notifications;
 
+    /// <summary>Records written into the TUN as part of a UDP GSO super-packet (of <see cref="RxSuperPackets"/>), included in <see cref="RxPackets"/>.</summary>
+    public long RxCoalesced;
+    public long RxSuperPackets;
+
     /// <summary>Records we put on the ring that the peer had not consumed when we closed the channel: lost, unless the peer drains them before it unmaps.</summary>
     public long TxUnconsumedAtClose;
 
@@ -43,6 +47,8 @@ internal sealed class PeerCounters
         RxBadDestination += Volatile.Read(ref other.RxBadDestination);
         RxTunErrors += Volatile.Read(ref other.RxTunErrors);
         Notifications += Volatile.Read(ref other.Notifications);
+        RxCoalesced += Volatile.Read(ref other.RxCoalesced);
+        RxSuperPackets += Volatile.Read(ref other.RxSuperPackets);
         TxUnconsumedAtClose += Volatile.Read(ref other.TxUnconsumedAtClose);
         RxDrainedAtClose += Volatile.Read(ref other.RxDrainedAtClose);
         for (int i = 0; i < RxMalformed.Length; i++)

@@ -12,7 +12,7 @@ namespace XenVmc.Linux;
 /// With a vnet header each packet starts with a 10-byte virtio_net_hdr whose fields the kernel fills on read
 /// and validates on write; GSO super-packets of up to 64 KiB arrive in one read when TSO/USO offloads are on.
 /// </remarks>
-public sealed class TunDevice : IDisposable
+public sealed class TunDevice : IPacketQueue, IDisposable
 {
     /// <summary>sizeof(struct virtio_net_hdr).</summary>
     public const int VirtioNetHeaderSize = Libc.VIRTIO_NET_HDR_SIZE;
@@ -120,24 +120,8 @@ public sealed class TunDevice : IDisposable
     {
         fixed (byte* p = packet)
         {
-            while (true)
-            {
-                nint n = Libc.Write(Handle, p, packet.Length);
-                if (n >= 0)
-                {
-                    return (int)n;
-                }
-
-                if (!IsRetryable(Libc.GetLastErrno(), out bool wouldBlock))
-                {
-                    throw LinuxException.FromLastError("write to TUN", $"'{Name}'");
-                }
-
-                if (wouldBlock)
-                {
-                    return -1;
-                }
-            }
+            var iov = new Libc.iovec { iov_base = p, iov_len = (nuint)packet.Length };
+            return WriteVectors(&iov, 1);
         }
     }
 
@@ -153,23 +137,32 @@ public sealed class TunDevice : IDisposable
             Libc.iovec* iov = stackalloc Libc.iovec[2];
             iov[0] = new Libc.iovec { iov_base = p0, iov_len = (nuint)first.Length };
             iov[1] = new Libc.iovec { iov_base = p1, iov_len = (nuint)second.Length };
-            while (true)
+            return WriteVectors(iov, 2);
+        }
+    }
+
+    /// <summary>Writes the parts of <paramref name="packet"/> as ONE packet (one writev), for example a GSO super-packet's headers and its payloads.</summary>
+    /// <returns>The bytes written, or -1 when non-blocking and the kernel would block.</returns>
+    public unsafe int Write(GatherList packet) => WriteVectors(packet.Vectors, packet.Count);
+
+    private unsafe int WriteVectors(Libc.iovec* iov, int count)
+    {
+        while (true)
+        {
+            nint n = Libc.WriteV(Handle, iov, count);
+            if (n >= 0)
             {
-                nint n = Libc.WriteV(Handle, iov, 2);
-                if (n >= 0)
-                {
-                    return (int)n;
-                }
+                return (int)n;
+            }
 
-                if (!IsRetryable(Libc.GetLastErrno(), out bool wouldBlock))
-                {
-                    throw LinuxException.FromLastError("write to TUN", $"'{Name}'");
-                }
+            if (!IsRetryable(Libc.GetLastErrno(), out bool wouldBlock))
+            {
+                throw LinuxException.FromLastError("write to TUN", $"'{Name}'");
+            }
 
-                if (wouldBlock)
-                {
-                    return -1;
-                }
+            if (wouldBlock)
+            {
+                return -1;
             }
         }
     }

@@ -7,10 +7,10 @@ using XenVmc.Guest;
 using XenVmc.Guest.Channels;
 using XenVmc.Guest.DataPath;
 using XenVmc.Linux;
+using XenVmc.Linux.Tests;
 using XenVmc.Packets;
 using XenVmc.Platform.Layout;
 using XenVmc.Rings;
-using XenVmc.Linux.Tests;
 using XenVmc.Tests.Support;
 
 namespace XenVmc.Tests.Guest;
@@ -37,14 +37,16 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
         NetnsThread.Run(() => Run(context, low, high), timeoutMs: 50_000);
     }
 
-    /// <summary>A channel between guests 1 (the low side, whose context is returned) and 2.</summary>
-    private async Task<(GuestContext Context, Channel Low, Channel High)> ConnectAsync()
+    private Task<(GuestContext Context, Channel Low, Channel High)> ConnectAsync() => ConnectAsync(Host, Ct);
+
+    /// <summary>A channel between guests 1 (the low side, whose context is returned) and 2 of <paramref name="host"/>.</summary>
+    internal static async Task<(GuestContext Context, Channel Low, Channel High)> ConnectAsync(SimHost host, CancellationToken ct)
     {
-        var context = Host.Guest(1);
-        var offering = ChannelOffer.OfferAsync(context, 2, Ct);
-        var accepting = ChannelAccept.AcceptAsync(Host.Guest(2), 1, Ct);
+        var context = host.Guest(1);
+        var offering = ChannelOffer.OfferAsync(context, 2, ct);
+        var accepting = ChannelAccept.AcceptAsync(host.Guest(2), 1, ct);
         await Task.WhenAll(offering, accepting).WaitAsync(TimeSpan.FromSeconds(10));
-        return (context, Host.Own(await offering), Host.Own(await accepting));
+        return (context, host.Own(await offering), host.Own(await accepting));
     }
 
     private static void Run(GuestContext context, Channel low, Channel high)
@@ -65,6 +67,8 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
         byte[] bulk = new byte[BulkDatagram];
         byte[] record = new byte[VirtioNetHeader.Size + 20 + 8 + payload.Length];
         byte[] sink = new byte[2048];
+        int[] expectedSizes = new int[60 * 200];
+        int lastSequence = -1;
 
         // Warm-up rounds take JIT and tiering out of the measurement; only the later rounds count.
         long txAllocated = 0, rxAllocated = 0, forwarded = 0, delivered = 0, ringRecords = 0, socketDatagrams = 0;
@@ -96,15 +100,21 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
             high.Consumer.Release();
 
             // Ring → TUN: the peer puts datagrams for us on the ring; the daemon's receive step checks and writes them.
+            // Runs of equal datagrams as a local socket sends them (checksum left to the kernel, consecutive
+            // identifications) are coalesced into UDP GSO super-packets; every 7th has a complete checksum
+            // and an odd size and is written alone. Each payload starts with its sequence number.
             int queued = 0;
             for (int i = 0; i < 200; i++)
             {
-                int length = BuildUdp(record, 1 + ((round * 200 + i) * 53 % payload.Length));
+                bool alone = i % 7 == 6;
+                int size = alone ? 5 + ((round * 200 + i) * 53 % (payload.Length - 5)) : i % 7 == 5 ? 700 : 1200;
+                int length = BuildUdp(record, size, Peer, Local, needsChecksum: !alone, identification: (ushort)(round * 200 + i), sequence: round * 200 + i);
                 if (high.Producer.TryWrite(record.AsSpan(0, length), default) != RingWriteStatus.Written)
                 {
                     break;
                 }
 
+                expectedSizes[(round * 200) + i] = size;
                 queued++;
             }
 
@@ -120,6 +130,11 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
             int got;
             while ((got = TryReceive(receiver, sink)) >= 0)
             {
+                // In order, whole, and from the right record (the kernel cut super-packets back into datagrams).
+                int sequence = BinaryPrimitives.ReadInt32BigEndian(sink);
+                Assert.True(sequence > lastSequence, $"datagram {sequence} after {lastSequence}");
+                Assert.Equal(expectedSizes[sequence], got);
+                lastSequence = sequence;
                 socketDatagrams += measured ? 1 : 0;
             }
 
@@ -142,6 +157,13 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
         Assert.Equal(10_000, delivered);
         Assert.True(socketDatagrams >= 9_000, $"only {socketDatagrams} of {delivered} datagrams written into the TUN reached the socket");
         Assert.Equal(0, link.Counters.RxBadSource + link.Counters.RxBadDestination + link.Counters.RxMalformedTotal + link.Counters.RxTunErrors);
+
+        // Where the kernel takes UDP GSO writes, the equal datagrams went out as super-packets.
+        if (dataPath.CoalescesUdp)
+        {
+            Assert.True(link.Counters.RxCoalesced >= link.Counters.RxPackets * 5 / 7 * 9 / 10, $"only {link.Counters.RxCoalesced} records were coalesced");
+            Assert.True(link.Counters.RxSuperPackets <= link.Counters.RxCoalesced / 2);
+        }
     }
 
     [Fact]
@@ -306,6 +328,10 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
         public Rig(GuestContext context, ushort peerDomid, IPAddress local, IPAddress peer, Channel channel)
         {
             _local = local;
+
+            // No IPv6 on the test's TUN: its own link-local housekeeping (an MLD report a moment after
+            // the link comes up) would be read as one more packet without a peer.
+            File.WriteAllText($"/proc/sys/net/ipv6/conf/{_tun.Name}/disable_ipv6", "1");
             NetworkInterfaces.SetMtu(_tun.Name, 65520);
             _rtnl.SetLinkUp(_tun.IfIndex, true);
             _rtnl.AddAddress(_tun.IfIndex, local, 32);
@@ -358,16 +384,32 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
     /// <summary>A virtio-net header (no offloads) and an IPv4/UDP datagram Peer → Local:5555; returns its length.</summary>
     private static int BuildUdp(byte[] record, int payloadLength) => BuildUdp(record, payloadLength, Peer, Local);
 
-    /// <summary>A virtio-net header (no offloads) and an IPv4/UDP datagram <paramref name="source"/> → <paramref name="destination"/>:5555; returns its length.</summary>
-    private static int BuildUdp(byte[] record, int payloadLength, IPAddress source, IPAddress destination)
+    /// <summary>
+    /// A virtio-net header and an IPv4/UDP datagram <paramref name="source"/> → <paramref name="destination"/>:5555
+    /// whose payload starts with <paramref name="sequence"/>; returns its length. With
+    /// <paramref name="needsChecksum"/> the UDP checksum is left to the kernel (NEEDS_CSUM and the
+    /// pseudo-header sum, as a TUN read gives a local socket's datagram), else it is complete
+    /// (zero: none) and the header has no offloads.
+    /// </summary>
+    internal static int BuildUdp(byte[] record, int payloadLength, IPAddress source, IPAddress destination, bool needsChecksum = false, ushort identification = 0, int sequence = 0)
     {
         var span = record.AsSpan();
-        span[..VirtioNetHeader.Size].Clear();
+        if (needsChecksum)
+        {
+            VirtioNetHeader.Write(span, VirtioNetHeaderFlags.NeedsChecksum, VirtioNetGsoType.None, 0, 0, 20, UdpHeader.ChecksumFieldOffset);
+        }
+        else
+        {
+            VirtioNetHeader.WriteNone(span);
+        }
+
         var ip = span[VirtioNetHeader.Size..];
         int total = 20 + 8 + payloadLength;
         ip[..28].Clear();
         ip[0] = 0x45;
         BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)total);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[4..], identification);
+        ip[6] = 0x40;
         ip[8] = 64;
         ip[9] = 17;
         source.TryWriteBytes(ip[12..16], out _);
@@ -377,6 +419,17 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
         BinaryPrimitives.WriteUInt16BigEndian(ip[22..], 5555);
         BinaryPrimitives.WriteUInt16BigEndian(ip[24..], (ushort)(8 + payloadLength));
         ip.Slice(28, payloadLength).Fill(0x5a);
+        if (payloadLength >= 4)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(ip[28..], sequence);
+        }
+
+        if (needsChecksum)
+        {
+            ushort pseudo = Checksum.PseudoHeaderSumV4(ip[12..16], ip[16..20], IpProtocol.Udp, (ushort)(8 + payloadLength));
+            BinaryPrimitives.WriteUInt16BigEndian(ip[26..], pseudo);
+        }
+
         return VirtioNetHeader.Size + total;
     }
 
