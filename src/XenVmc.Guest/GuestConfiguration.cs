@@ -30,9 +30,10 @@ public sealed record GuestConfiguration(GuestOptions Options, string Platform, s
         ["--pid-file"] = "PidFile",
         ["--log-level"] = "LogLevel",
         ["--event-channels"] = "EventChannels",
+        ["--coalesce-udp"] = "CoalesceUdp",
     };
 
-    public static readonly string[] Keys = ["Platform", "Xenbus", "Hypervisor", "Interface", "Mtu", "RingKiB", "StatusSocket", "PeerTimeoutMs", "PollUs", "PidFile", "LogLevel", "EventChannels"];
+    public static readonly string[] Keys = ["Platform", "Xenbus", "Hypervisor", "Interface", "Mtu", "RingKiB", "StatusSocket", "PeerTimeoutMs", "PollUs", "PidFile", "LogLevel", "EventChannels", "CoalesceUdp"];
 
     /// <summary>Reads and checks the configuration; a wrong value throws <see cref="ConfigurationException"/>.</summary>
     public static GuestConfiguration Load(CommandLine cl, IReadOnlyDictionary<string, string>? environment = null, string defaultFile = DefaultFile) =>
@@ -70,6 +71,7 @@ public sealed record GuestConfiguration(GuestOptions Options, string Platform, s
             StatusSocket = statusSocket,
             PeerTimeout = TimeSpan.FromMilliseconds(config.GetInt("PeerTimeoutMs", 1500, 100, 60_000)),
             PollMicroseconds = config.GetInt("PollUs", GuestOptions.DefaultPollMicroseconds, 0, GuestOptions.MaxPollMicroseconds),
+            CoalesceUdp = config.GetChoice("CoalesceUdp", "off", "off", "on") == "on",
         };
         string platform = config.GetChoice("Platform", "auto", "auto", "xen", "sim");
         string? xenbus = config.GetString("Xenbus");

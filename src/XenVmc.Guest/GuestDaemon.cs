@@ -70,7 +70,7 @@ public sealed partial class GuestDaemon
             log.FlushedRoutes(flushed, options.RouteProtocol);
         }
 
-        using var dataPath = new GuestDataPath(tun, routes, log) { PollMicroseconds = options.PollMicroseconds };
+        using var dataPath = new GuestDataPath(tun, routes, log) { PollMicroseconds = options.PollMicroseconds, CoalesceUdp = options.CoalesceUdp };
         dataPath.SetLocalAddresses(routes.RefreshOwnAddresses());
         dataPath.Start();
         log.Started(tun.Name, tun.VnetHeader, tun.UdpSegmentationOffload, options.Mtu);

@@ -26,6 +26,7 @@ public static class GuestManual
             new("--peer-timeout-ms", "N", "PeerTimeoutMs", "1500", "100 to 60000: a peer whose heartbeat stands still this long is gone (its route is removed)"),
             new("--poll-us", "N", "PollUs", GuestOptions.DefaultPollMicroseconds.ToString(Inv), string.Create(Inv, $"0 to {GuestOptions.MaxPollMicroseconds} µs: after its last packet the data thread keeps polling (yielding the CPU) this long before it sleeps, so a quick reply costs no wake-up; 0 sleeps at once")),
             new("--event-channels", "MODE", "EventChannels", "auto", "poll: channels get no event channel, the data thread looks at its receive rings every 1 ms while it sleeps; bind: an interdomain event channel per channel through /dev/xen/evtchn; auto: poll on Xen, bind on the simulated host. Why Xen polls: see \"Event channels and save/restore\" in README.md"),
+            new("--coalesce-udp", "MODE", "CoalesceUdp", "off", "on: consecutive UDP datagrams of one flow from a peer reach vmc0 as one UDP GSO super-packet (when the kernel accepts TUN_F_USO4/6); off: one write per datagram. Off by default: it did not win in our benchmark (README \"Performance\")"),
             new("--pid-file", "PATH", "PidFile", null, "write the daemon's pid here (an absolute path)"),
             new("--log-level", "LEVEL", "LogLevel", "Information", "Trace, Debug, Information, Warning, Error or Critical"),
             new("--verbose", null, null, null, "the same as --log-level Debug"),

@@ -27,6 +27,12 @@ public sealed record GuestOptions
     /// </summary>
     public int PollMicroseconds { get; init; } = DefaultPollMicroseconds;
 
+    /// <summary>
+    /// Consecutive UDP datagrams of one flow from a peer are written to the TUN as one UDP_L4 GSO
+    /// super-packet, when the kernel takes those. Off by default: README "Performance" has the A/B.
+    /// </summary>
+    public bool CoalesceUdp { get; init; }
+
     public const byte RouteProtocolNumber = 86;
     public const string DefaultStatusSocket = "@xenvmc-guest";
     public const int MinRingBytes = 512 * 1024; // a record (64 KiB packet) may take at most a quarter of the ring

@@ -56,11 +56,15 @@ internal sealed partial class GuestDataPath : IDisposable
 
     public string InterfaceName => _tun.Name;
 
+    /// <summary>Whether UDP coalescing was asked for (<see cref="GuestOptions.CoalesceUdp"/>).</summary>
+    public bool CoalesceUdp { get; init; }
+
     /// <summary>
-    /// The kernel takes UDP_L4 GSO writes on this TUN (it accepted TUN_F_USO4|USO6): consecutive
-    /// UDP records of one flow from a peer are then written as one super-packet.
+    /// Coalescing was asked for and the kernel takes UDP_L4 GSO writes on this TUN (it accepted
+    /// TUN_F_USO4|USO6): consecutive UDP records of one flow from a peer are then written as one
+    /// super-packet.
     /// </summary>
-    public bool CoalescesUdp => _tun.UdpSegmentationOffload;
+    public bool CoalescesUdp => CoalesceUdp && _tun.UdpSegmentationOffload;
 
     /// <summary>Advances on every pass of the data thread, at least once a second while idle: what the watchdog checks.</summary>
     public long Heartbeat => Volatile.Read(ref _heartbeat);

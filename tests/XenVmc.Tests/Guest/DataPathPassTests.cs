@@ -336,7 +336,7 @@ public sealed partial class DataPathPassTests() : SimHostTests(TimeSpan.FromSeco
             _rtnl.SetLinkUp(_tun.IfIndex, true);
             _rtnl.AddAddress(_tun.IfIndex, local, 32);
             _rtnl.ReplaceRoute(new RouteSpec(peer, 32, _tun.IfIndex, local, 86));
-            DataPath = new GuestDataPath(_tun, new RouteManager(RtNetlink.Open(), _tun.IfIndex, 86), new GuestLog(NullLogger.Instance));
+            DataPath = new GuestDataPath(_tun, new RouteManager(RtNetlink.Open(), _tun.IfIndex, 86), new GuestLog(NullLogger.Instance)) { CoalesceUdp = true };
             DataPath.SetLocalAddresses([local]);
             Link = new PeerLink(context, DataPath, new PeerTableEntry(peerDomid, [peer], ""));
             Link.AttachForTest(channel);

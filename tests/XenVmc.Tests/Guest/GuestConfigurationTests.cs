@@ -29,6 +29,14 @@ public sealed class GuestConfigurationTests : IDisposable
         Assert.Throws<ConfigurationException>(() => Load(json, environment, args));
 
     [Fact]
+    public void CoalesceUdp_IsOffUnlessAskedFor()
+    {
+        Assert.False(Load(null).Options.CoalesceUdp);
+        Assert.True(Load(null, null, "--coalesce-udp", "on").Options.CoalesceUdp);
+        Assert.True(Load(null, new() { ["XENVMC_GUEST_COALESCEUDP"] = "on" }).Options.CoalesceUdp);
+    }
+
+    [Fact]
     public void NoFile_GivesTheDefaults()
     {
         var c = Load(null);
@@ -90,6 +98,7 @@ public sealed class GuestConfigurationTests : IDisposable
     [InlineData("""{ "PidFile": "guest.pid" }""", "option PidFile: 'guest.pid'", "absolute path")]
     [InlineData("""{ "PeerTimeoutMs": 10 }""", "option PeerTimeoutMs: '10'", "100 to 60000")]
     [InlineData("""{ "PollUs": 5000 }""", "option PollUs: '5000'", "0 to 1000")]
+    [InlineData("""{ "CoalesceUdp": "yes" }""", "option CoalesceUdp: 'yes'", "off, on")]
     [InlineData("""{ "Mut": 9000 }""", "option Mut", "allowed options: Platform")]
     [InlineData("""{ "Mtu": 9000 """, "not valid JSON", "line 1")]
     [InlineData("""[ 1, 2 ]""", "top level must be a JSON object", "guest.json")]

@@ -160,7 +160,7 @@ public sealed class GuestDataPathTests() : SimHostTests(TimeSpan.FromSeconds(60)
 
         public Rig(GuestContext context, IPacketQueue tun, Channel channel)
         {
-            DataPath = new GuestDataPath(tun, new RouteManager(RtNetlink.Open(), 1, 86), new GuestLog(NullLogger.Instance));
+            DataPath = new GuestDataPath(tun, new RouteManager(RtNetlink.Open(), 1, 86), new GuestLog(NullLogger.Instance)) { CoalesceUdp = true };
             DataPath.SetLocalAddresses([Local]);
             Link = new PeerLink(context, DataPath, new PeerTableEntry(2, [Peer], ""));
             Link.AttachForTest(channel);
