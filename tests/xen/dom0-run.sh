@@ -89,8 +89,13 @@ ip link add name xenbr0 type bridge stp_state 0 forward_delay 0 && ip link set x
 kill "$(cat /run/xenconsoled.pid 2>/dev/null)" 2>/dev/null
 /usr/lib/xen-4.17/bin/xenconsoled --pid-file=/run/xenconsoled.pid --log=guest --log-dir="$OUT/console" --timestamp=guest
 mkdir -p /opt/xenvmc && cp $S/app/xenvmc-dom0 /opt/xenvmc/ && chmod +x /opt/xenvmc/xenvmc-dom0
-( exec /opt/xenvmc/xenvmc-dom0 --pid-file /run/xenvmc-dom0.pid > "$OUT/xenvmc-dom0.log" 2>&1 ) &
 IPA=198.18.0.1 IPB=198.18.0.2 MACA=00:16:3e:12:00:01 MACB=00:16:3e:12:00:02
+# Dom0's configuration grants xb a network behind it (Pairing:Prefixes, by domain name), which
+# check prefix-behind-guest reaches from xa; PODB is the address xb holds in it
+PODNET=10.244.2.0/24 PODB=10.244.2.1
+printf '{ "Pairing": { "Prefixes": { "xb": [ "%s" ] } } }\n' "$PODNET" > /tmp/xenvmc-dom0.json
+cp /tmp/xenvmc-dom0.json "$OUT/xenvmc-dom0.json"
+( exec /opt/xenvmc/xenvmc-dom0 --config /tmp/xenvmc-dom0.json --pid-file /run/xenvmc-dom0.pid > "$OUT/xenvmc-dom0.log" 2>&1 ) &
 for n in a b; do
     ip=IP${n^^} mac=MAC${n^^}
     cat > /tmp/x$n.cfg <<EOC
@@ -246,6 +251,61 @@ check bypass-path "$([ "$SENT" -gt 0 ] && [ "$VMC_TX" -ge $((SENT * 9 / 10)) ] &
 check bypass-counters "$([ "$dtx" -ge $((SENT * 9 / 10)) ] && [ "$drx" -ge $((SENT * 9 / 10)) ]; echo $?)" "xenvmc status: xa sent $dtx, xb received $drx bytes over the channel"
 
 cpuprobe after-bypass
+
+# A network behind a guest: Dom0 grants xb $PODNET (its configuration above), publishes it in xa's
+# entry for xb and in xb's self/ip, and xa routes it through vmc0. xb holds $PODB on lo (its
+# initramfs has no dummy module); a local address is all the check needs.
+step "prefix behind a guest: xa pings $PODB in xb's $PODNET"
+selfb=$(xenstore-read /local/domain/$B/xenvmc/self/ip 2>/dev/null); peerb=$(xenstore-read /local/domain/$A/xenvmc/peers/$B/ip 2>/dev/null)
+log "Dom0's grants: xb's self/ip '$selfb', xa's entry for xb '$peerb'"
+gx $B 30 "ip addr add $PODB/32 dev lo"; ar=$?
+rt=$(gx $A 30 "ip route get $PODB")
+ca0=$(counters $A)
+out=$(gx $A 60 "ping -c 5 -i 0.2 -W 2 $PODB 2>&1 | tail -2")
+ca1=$(counters $A)
+read -r e0 _ _ v0 _ _ <<<"$ca0"; read -r e1 _ _ v1 _ _ <<<"$ca1"
+loss=$(sed -n 's/.* \([0-9]*\)% packet loss.*/\1/p' <<<"$out")
+check prefix-behind-guest "$([ $ar = 0 ] && grep -qF "$PODNET" <<<"$peerb" && grep -qF "$PODNET" <<<"$selfb" && grep -q 'dev vmc0' <<<"$rt" && [ "${loss:-100}" -le 20 ] && [ $((v1 - v0)) -gt 0 ]; echo $?)" "xa's entry for xb '$peerb', xb's self '$selfb'; xa routes $(head -1 <<<"$rt"); ping $PODB: $(tail -1 <<<"$out"); vmc0 tx +$((v1 - v0)), eth0 tx +$((e1 - e0))"
+gx $B 30 "ip addr del $PODB/32 dev lo" >/dev/null
+
+# Dom0's packet filter: a bridge rule dropping TCP to xb's port 5201 concerns the pair's traffic, so
+# Dom0 holds the pair (xa's held/<xb> names the rule) and both guests route each other via eth0,
+# where the rule applies (5201 blocked, 5202 open). Deleting the table lets them pair again.
+# xenvmc-dom0 lists the rule set with nft once a second; nft comes with the rootfs (build.sh PKGS).
+step "dom0 filter: a bridge rule drops TCP to $IPB port 5201"
+if command -v nft >/dev/null; then
+    gx $B 30 "iperf3 -s -D -B $IPB -p 5202 -I /tmp/iperf3-5202.pid; sleep 1; echo started" >/dev/null
+    t0=$SECONDS
+    nft add table bridge xvmc_tb && nft add chain bridge xvmc_tb forward '{ type filter hook forward priority 0; policy accept; }' \
+        && nft add rule bridge xvmc_tb forward ip daddr $IPB tcp dport 5201 drop; nr=$?
+    nft list table bridge xvmc_tb 2>&1 | sed 's/^/nft: /'
+    held=; end=$((SECONDS + 30))
+    while [ $SECONDS -lt $end ]; do
+        held=$(xenstore-read /local/domain/$A/xenvmc/held/$B 2>/dev/null)
+        grep -q 5201 <<<"$held" && break
+        sleep 1
+    done
+    fig dom0_filter_held_s $((SECONDS - t0))
+    wait_unrouted 60 $A $IPB; ga=$gone
+    wait_unrouted 60 $B $IPA; gb=$gone
+    fig dom0_filter_unrouted_s $((SECONDS - t0))
+    rt=$(gx $A 30 "ip route get $IPB")
+    # "rc=N" only when the guest answered: a command that got no answer is no blocked port
+    blocked=$(gx $A 60 "timeout 30 iperf3 -c $IPB -p 5201 -t 1 --connect-timeout 10000 >/dev/null 2>&1; echo rc=\$?")
+    open=$(gx $A 90 "timeout 60 iperf3 -c $IPB -p 5202 -t 1 --connect-timeout 10000 >/dev/null 2>&1; echo rc=\$?")
+    check dom0-filter-holds "$([ $nr = 0 ] && grep -q 5201 <<<"$held" && [ $ga = 0 ] && [ $gb = 0 ] && grep -q 'dev eth0' <<<"$rt" && grep -q '^rc=[1-9]' <<<"$blocked" && grep -q '^rc=0$' <<<"$open"; echo $?)" "nft rc $nr; xa's held/$B: '$held'; routes via vmc0 gone in xa ($ga) and xb ($gb) $((SECONDS - t0)) s after the rule; xa routes $(head -1 <<<"$rt"); tcp 5201 ${blocked:-no answer}, tcp 5202 ${open:-no answer}"
+    nft delete table bridge xvmc_tb; dr=$?
+    gx $B 30 'kill $(cat /tmp/iperf3-5202.pid) 2>/dev/null; rm -f /tmp/iperf3-5202.pid' >/dev/null
+    t0=$SECONDS
+    wait_paired 180
+    held=$(xenstore-read /local/domain/$A/xenvmc/held/$B 2>/dev/null)
+    check dom0-filter-released "$([ $dr = 0 ] && [ $pa = 0 ] && [ $pb = 0 ] && [ -z "$held" ]; echo $?)" "nft delete rc $dr; paired again via vmc0 in xa ($pa) and xb ($pb) $((SECONDS - t0)) s after the table went; xa's held/$B: '${held:-none}'"
+    fig dom0_filter_repair_s $((SECONDS - t0))
+else
+    check dom0-filter-holds 1 "dom0 has no nft (the rootfs lacks nftables: build.sh PKGS)"
+    check dom0-filter-released 1 "dom0 has no nft"
+fi
+
 # The daemon that stops is the low side's (the lower domid), so the guest that keeps running is the
 # high side, which must map the low side's new grants when it comes back: in one run that re-map
 # hung the guest's kernel, while a restarted high side (a fresh process) always paired.
