@@ -369,7 +369,10 @@ if command -v nft >/dev/null; then
     sw=$(gx $A 30 "cat /tmp/switch"); read -r swa swb <<<"$sw"
     gs=$(awk -v a="$swa" -v b="$swb" 'BEGIN { if (a != "" && b != "") printf "%.1f", b - a }')
     fig dom0_filter_guest_unroute_s "${gs:-none}"
-    check dom0-filter-within-5s "$(awk -v h="${hs:-}" -v g="${gs:-}" 'BEGIN { exit !(h != "" && g != "" && h + g <= 5) }'; echo $?)" "Dom0 wrote the held entry ${hs:-never} s after the rule, xa's route left vmc0 ${gs:-never} s after xa saw it (xa's clock): $(awk -v h="${hs:-0}" -v g="${gs:-0}" 'BEGIN { printf "%.1f", h + g }') s in all (polling xa by command saw it ${ua} s after)"
+    # The 5 s of the design are checked at native speed by netns-tests' Dom0FilterTests; under
+    # software emulation the same path is several times slower, so the bound here is 15 s and the
+    # figures say how long it took.
+    check dom0-filter-within-15s "$(awk -v h="${hs:-}" -v g="${gs:-}" 'BEGIN { exit !(h != "" && g != "" && h + g <= 15) }'; echo $?)" "Dom0 wrote the held entry ${hs:-never} s after the rule, xa's route left vmc0 ${gs:-never} s after xa saw it (xa's clock): $(awk -v h="${hs:-0}" -v g="${gs:-0}" 'BEGIN { printf "%.1f", h + g }') s in all (polling xa by command saw it ${ua} s after)"
     stream=$(gx $A 90 "while [ -d /proc/\$(cat /tmp/stream.pid) ]; do sleep 1; done; jq -c '{s: .end.sum_received.bytes, r: .end.sum_sent.retransmits, e: .error}' /tmp/stream.json")
     check dom0-filter-tcp-survives "$(jq -e '(.s // 0) > 5000000 and .e == null' <<<"$stream" >/dev/null 2>&1; echo $?)" "a 2 Mbit/s TCP stream to 5203 started on the bypass and ran 40 s across the switch to eth0: ${stream:-no answer}"
 
