@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using XenVmc.Linux;
 using XenVmc.Platform.Firewall;
 
 namespace XenVmc.Dom0;
@@ -12,8 +13,11 @@ namespace XenVmc.Dom0;
 /// <remarks>
 /// Design: one polling task owns the readers; <see cref="Current"/> is a volatile reference to an
 /// immutable view, so the reconcile loop reads it without a lock. Changes are detected by a hash of
-/// everything read, so an unchanged rule set costs one listing per second and nothing else; a change
-/// calls <c>onChange</c> (which marks the daemon dirty) after the new view is published.
+/// everything read; a change calls <c>onChange</c> (which marks the daemon dirty) after the new view
+/// is published. nftables is listed only when its rule-set generation (one netlink request, read
+/// before the listing) differs from the one of the last good listing, or when that listing failed:
+/// running <c>nft</c> once a second kept a slow Dom0 busy and made listings time out, which holds
+/// every pair. Without the generation (no nf_tables netlink) nft is listed every second.
 /// </remarks>
 internal sealed class Dom0FilterWatch : IAsyncDisposable
 {
@@ -25,6 +29,9 @@ internal sealed class Dom0FilterWatch : IAsyncDisposable
     private readonly Dom0Log _log;
     private volatile Dom0FilterView _current = Dom0FilterView.None;
     private byte[] _hash = [];
+    private NfTablesGeneration? _generation;
+    private uint? _listedGeneration;
+    private ToolResult _nft = ToolResult.Missing;
     private Task _loop = Task.CompletedTask;
 
     private Dom0FilterWatch(Action onChange, Dom0Log log)
@@ -39,6 +46,15 @@ internal sealed class Dom0FilterWatch : IAsyncDisposable
     public static async Task<Dom0FilterWatch> StartAsync(Action onChange, Dom0Log log, CancellationToken ct)
     {
         var watch = new Dom0FilterWatch(onChange, log);
+        try
+        {
+            watch._generation = NfTablesGeneration.Open();
+        }
+        catch (IOException)
+        {
+            // no NETLINK_NETFILTER: list every second
+        }
+
         await watch.RefreshAsync(ct).ConfigureAwait(false);
         watch._loop = watch.PollAsync();
         return watch;
@@ -65,7 +81,7 @@ internal sealed class Dom0FilterWatch : IAsyncDisposable
     /// <summary>Reads everything; true when it differs from the last read.</summary>
     private async Task<bool> RefreshAsync(CancellationToken ct)
     {
-        var nft = await NftCommand.RunAsync("nft", ["-j", "list", "ruleset"], ct).ConfigureAwait(false);
+        var nft = await ListNftAsync(ct).ConfigureAwait(false);
         var brnf = new BridgeNetfilter(Sysctl("bridge-nf-call-iptables"), Sysctl("bridge-nf-call-ip6tables"), Sysctl("bridge-nf-call-arptables"));
         var legacy = new List<(string Tool, ToolResult Result, bool Relevant)>
         {
@@ -93,6 +109,32 @@ internal sealed class Dom0FilterWatch : IAsyncDisposable
         _log.FilterRead(nft.Installed ? $"{_current.Nft.Chains.Count} nft chains, {_current.Nft.Rules.Count()} rules" : "nft not installed",
             brnf.CallIptables, brnf.CallIp6tables, brnf.CallArptables, _current.Unanalysed.Count > 0 ? string.Join("; ", _current.Unanalysed) : "none");
         return true;
+    }
+
+    /// <summary>nft's listing, or the last one when the rule-set generation has not changed since it succeeded.</summary>
+    private async Task<ToolResult> ListNftAsync(CancellationToken ct)
+    {
+        uint? generation = ReadGeneration();
+        if (generation is not null && generation == _listedGeneration)
+        {
+            return _nft;
+        }
+
+        _nft = await NftCommand.RunAsync("nft", ["-j", "list", "ruleset"], ct).ConfigureAwait(false);
+        _listedGeneration = _nft.Error is null ? generation : null;
+        return _nft;
+    }
+
+    private uint? ReadGeneration()
+    {
+        try
+        {
+            return _generation?.Read();
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            return null; // unknown: list
+        }
     }
 
     internal static Dom0FilterView Build(ToolResult nft, BridgeNetfilter brnf, IEnumerable<(string Tool, ToolResult Result, bool Relevant)> legacy, ToolResult ovs)
@@ -176,6 +218,7 @@ internal sealed class Dom0FilterWatch : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
+        _generation?.Dispose();
         _stop.Dispose();
     }
 }

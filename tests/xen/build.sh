@@ -35,7 +35,7 @@ fi
 zcat /boot/xen-4.17-amd64.gz > "$C/share/xen.bin.new" && mv "$C/share/xen.bin.new" "$C/share/xen.bin"
 
 # ---- Debian root file system ----
-PKGS=linux-image-amd64,initramfs-tools,kmod,xen-utils-4.17,xenstore-utils,iproute2,iperf3,busybox,procps,util-linux,e2fsprogs,jq,iputils-ping
+PKGS=linux-image-amd64,initramfs-tools,kmod,xen-utils-4.17,xenstore-utils,iproute2,iperf3,busybox,procps,util-linux,e2fsprogs,jq,iputils-ping,nftables
 rootkey=$(echo "bookworm $PKGS" | key)
 if [ "$(cat "$C/rootfs.key" 2>/dev/null)" != "$rootkey" ]; then
     rm -rf "$C/rootfs" "$C/rootfs.key" "$C/dom0.key"
