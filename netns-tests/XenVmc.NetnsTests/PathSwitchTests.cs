@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Xunit.Abstractions;
 using XenVmc.Sim;
+using Xunit.Abstractions;
 
 namespace XenVmc.NetnsTests;
 
