@@ -474,9 +474,6 @@ internal sealed partial class PeerLink
     /// <summary>Bytes of each record copied privately before checking: any IPv4/IPv6 header chain a real stack sends, plus TCP's.</summary>
     private const int PrivateHeaderBytes = VirtioNetHeader.Size + 256;
 
-    /// <summary>Longest transport header the parser looks at (TCP with options).</summary>
-    private const int MaxTransportHeader = PacketParser.MaxTransportHeaderLength;
-
     /// <summary>
     /// Checks one record on a private copy and writes it into the TUN, adds it to the pending UDP
     /// group (<paramref name="held"/>: without a system call), or drops it with a counted reason.
@@ -595,7 +592,7 @@ internal sealed partial class PeerLink
 
         // The parser may have looked past the private bytes (a long IPv6 extension chain), where
         // the buffer holds an older packet: then parse a private copy of the whole record.
-        if (copied < length && (reason != PacketDropReason.None || VirtioNetHeader.Size + info.TransportOffset + MaxTransportHeader > copied))
+        if (copied < length && (reason != PacketDropReason.None || VirtioNetHeader.Size + info.TransportOffset + PacketParser.MaxTransportHeaderLength > copied))
         {
             shared[copied..].CopyTo(buffer.AsSpan(copied));
             copied = length;

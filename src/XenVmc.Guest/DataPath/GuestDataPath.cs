@@ -200,13 +200,7 @@ internal sealed partial class GuestDataPath : IDisposable
         }
         catch (LinuxException e)
         {
-            // One line, not one per packet: the counters carry the rest.
-            if (Interlocked.Exchange(ref _writeErrorsLogged, 1) == 0)
-            {
-                _log.TunWriteFailed(_tun.Name, e.Message);
-            }
-
-            return false;
+            return WriteFailed(e);
         }
     }
 
@@ -220,13 +214,19 @@ internal sealed partial class GuestDataPath : IDisposable
         }
         catch (LinuxException e)
         {
-            if (Interlocked.Exchange(ref _writeErrorsLogged, 1) == 0)
-            {
-                _log.TunWriteFailed(_tun.Name, e.Message);
-            }
-
-            return false;
+            return WriteFailed(e);
         }
+    }
+
+    /// <summary>A write into the TUN failed: one log line, not one per packet (the counters carry the rest); false.</summary>
+    private bool WriteFailed(LinuxException e)
+    {
+        if (Interlocked.Exchange(ref _writeErrorsLogged, 1) == 0)
+        {
+            _log.TunWriteFailed(_tun.Name, e.Message);
+        }
+
+        return false;
     }
 
     public void Dispose()
